@@ -1,0 +1,1 @@
+"""collapse-lab experiments: configs -> trained networks -> results rows."""

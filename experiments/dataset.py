@@ -1,0 +1,207 @@
+"""Datasets: the `dataset` config group, and the data problems the seed blames as corruptions.
+
+Synthetic sets are generated from the seed; real sets ship inside scikit-learn (no download).
+Steps for one replicate:
+  1. generate (or subsample) `n_samples` rows,
+  2. split off a held-out evaluation set (never trained on),
+  3. standardize inputs (and regression targets) with training statistics,
+  4. corrupt the training split: imbalance, label_noise, duplicate_share, outliers,
+  5. unnormalize both splits with input_scale and input_shift.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import datasets as skd
+from sklearn.model_selection import train_test_split
+
+from experiments.registry import ConfigError, Registry
+
+DATASET = Registry("dataset")
+N_PROTOTYPES = 3  # rows that duplicate_share copies: "low diversity"
+OUTLIER_SCALE = 10.0  # corrupted rows get features ~ N(0, OUTLIER_SCALE^2)
+
+
+@dataclass
+class Data:
+    x_train: np.ndarray
+    y_train: np.ndarray  # int labels (classification) or float targets (regression)
+    x_eval: np.ndarray
+    y_eval: np.ndarray
+    task: str  # binary, multiclass or regression
+    n_classes: int  # 1 for regression
+    n_samples: int  # rows used, both splits
+
+    @property
+    def n_features(self):
+        return self.x_train.shape[1]
+
+
+# Generators take (n_samples or None, rng) and return (x, y, task).
+
+
+@DATASET.register("moons")
+def moons(n, rng):
+    x, y = skd.make_moons(n, noise=0.2, random_state=_state(rng))
+    return x, y, "binary"
+
+
+@DATASET.register("circles")
+def circles(n, rng):
+    x, y = skd.make_circles(n, noise=0.1, factor=0.5, random_state=_state(rng))
+    return x, y, "binary"
+
+
+@DATASET.register("xor")
+def xor(n, rng):
+    x = rng.uniform(-1, 1, size=(n, 2))
+    return x, (x[:, 0] * x[:, 1] > 0).astype(int), "binary"
+
+
+@DATASET.register("spirals")
+def spirals(n, rng):
+    y = np.arange(n) % 2
+    t = rng.uniform(0.25, 1.0, size=n) * 3 * np.pi
+    angle = t + np.pi * y
+    x = np.c_[t * np.cos(angle), t * np.sin(angle)] + rng.normal(0, 0.3, size=(n, 2))
+    return x, y, "binary"
+
+
+@DATASET.register("regression")
+def regression(n, rng):
+    x, y = skd.make_friedman1(n, noise=0.5, random_state=_state(rng))
+    return x, y, "regression"
+
+
+def _real(name, loader, task):
+    @DATASET.register(name)
+    def load(n, rng):
+        x, y = loader(return_X_y=True)
+        if n is not None and n < len(x):
+            keep = rng.choice(len(x), size=n, replace=False)
+            x, y = x[keep], y[keep]
+        return x, y, task
+
+    return load
+
+
+_real("digits", skd.load_digits, "multiclass")
+_real("breast_cancer", skd.load_breast_cancer, "binary")
+_real("wine", skd.load_wine, "multiclass")
+_real("diabetes", skd.load_diabetes, "regression")
+
+REAL_SIZES = {"digits": 1797, "breast_cancer": 569, "wine": 178, "diabetes": 442}
+
+
+def _state(rng):
+    return int(rng.integers(2**31 - 1))
+
+
+def make_dataset(cfg_data, seed, eval_fraction):
+    """Train and evaluation splits for the `dataset` config node, corrupted as it says."""
+    rng = np.random.default_rng(seed)
+    x, y, task = DATASET.get(cfg_data["name"])(cfg_data.get("n_samples"), rng)
+    x = np.asarray(x, dtype=np.float64)
+    classification = task != "regression"
+    stratify = y if classification and _can_stratify(y, eval_fraction) else None
+    x_tr, x_ev, y_tr, y_ev = train_test_split(
+        x, y, test_size=eval_fraction, random_state=_state(rng), stratify=stratify
+    )
+    mean, std = x_tr.mean(0), x_tr.std(0)
+    std[std == 0] = 1.0
+    x_tr, x_ev = (x_tr - mean) / std, (x_ev - mean) / std
+    if classification:
+        y_tr, y_ev = y_tr.astype(np.int64), y_ev.astype(np.int64)
+        n_classes = int(max(y.max() + 1, 2))
+    else:
+        y_mean, y_std = y_tr.mean(), y_tr.std() or 1.0
+        y_tr, y_ev = (y_tr - y_mean) / y_std, (y_ev - y_mean) / y_std
+        n_classes = 1
+    x_tr, y_tr = corrupt_training(x_tr, y_tr, task, n_classes, cfg_data, rng)
+    scale, shift = float(cfg_data["input_scale"]), float(cfg_data["input_shift"])
+    return Data(
+        x_train=(x_tr * scale + shift).astype(np.float32),
+        y_train=y_tr,
+        x_eval=(x_ev * scale + shift).astype(np.float32),
+        y_eval=y_ev,
+        task=task,
+        n_classes=n_classes,
+        n_samples=len(x),
+    )
+
+
+def _can_stratify(y, eval_fraction):
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    counts = counts[counts > 0]
+    n_eval = int(np.ceil(len(y) * eval_fraction))
+    return counts.min() >= 2 and n_eval >= len(counts) and len(y) - n_eval >= len(counts)
+
+
+def corrupt_training(x, y, task, n_classes, cfg_data, rng):
+    """Apply imbalance, label_noise, duplicate_share and outliers to a training split."""
+    x, y = x.copy(), y.copy()
+    if cfg_data.get("imbalance") is not None:
+        x, y = _imbalance(x, y, float(cfg_data["imbalance"]), rng)
+    n = len(x)
+    p_noise = float(cfg_data["label_noise"])
+    if p_noise > 0:
+        rows = rng.choice(n, size=int(round(p_noise * n)), replace=False)
+        if task == "regression":
+            y[rows] = rng.normal(0.0, 1.0, size=len(rows))
+        else:  # a different class, chosen uniformly
+            y[rows] = (y[rows] + rng.integers(1, n_classes, size=len(rows))) % n_classes
+    p_dup = float(cfg_data["duplicate_share"])
+    if p_dup > 0:
+        rows = rng.choice(n, size=int(round(p_dup * n)), replace=False)
+        prototypes = rng.choice(n, size=min(N_PROTOTYPES, n), replace=False)
+        source = rng.choice(prototypes, size=len(rows))
+        x[rows], y[rows] = x[source], y[source]
+    p_out = float(cfg_data["outliers"])
+    if p_out > 0:
+        rows = rng.choice(n, size=int(round(p_out * n)), replace=False)
+        x[rows] = rng.normal(0.0, OUTLIER_SCALE, size=(len(rows), x.shape[1]))
+    order = rng.permutation(len(x))
+    return x[order], y[order]
+
+
+def _imbalance(x, y, share, rng):
+    """Subsample so that the classes other than the most common one make up `share` of rows."""
+    counts = np.bincount(y)
+    major = int(np.argmax(counts))
+    is_major = y == major
+    n_major, n_minor = int(is_major.sum()), int((~is_major).sum())
+    if n_minor / (n_major + n_minor) > share:
+        keep_minor = max(1, int(round(share * n_major / (1 - share))))
+        keep_major = n_major
+    else:
+        keep_minor = n_minor
+        keep_major = max(1, int(round(n_minor * (1 - share) / share)))
+    major_rows = rng.choice(np.flatnonzero(is_major), size=keep_major, replace=False)
+    minor_rows = rng.choice(np.flatnonzero(~is_major), size=keep_minor, replace=False)
+    rows = np.sort(np.r_[major_rows, minor_rows])
+    return x[rows], y[rows]
+
+
+def check_dataset(cfg_data):
+    """Raise ConfigError for a dataset node that cannot be generated as asked."""
+    name = cfg_data["name"]
+    DATASET.get(name)
+    n = cfg_data.get("n_samples")
+    limit = REAL_SIZES.get(name)
+    if n is None and limit is None:
+        raise ConfigError(f"dataset.n_samples=None: {name} is generated; allowed: an integer >= 8")
+    if n is not None and limit is not None and n > limit:
+        raise ConfigError(
+            f"dataset.n_samples={n}: {name} has {limit} rows; allowed: 8..{limit} or null (all)"
+        )
+    if cfg_data.get("imbalance") is not None and name in ("regression", "diabetes"):
+        raise ConfigError(
+            f"dataset.imbalance={cfg_data['imbalance']}: {name} is a regression set; "
+            "allowed: null"
+        )
+
+
+def dataset_size(cfg_data):
+    """Rows a dataset node uses (both splits), known without generating it."""
+    n = cfg_data.get("n_samples")
+    return int(n) if n is not None else REAL_SIZES[cfg_data["name"]]

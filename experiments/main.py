@@ -1,0 +1,34 @@
+"""What one Hydra job does: resolve its output folder, train, write rows, print a summary."""
+
+import logging
+import sys
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+
+from experiments.registry import ConfigError
+from experiments.runner import describe, run_config
+
+log = logging.getLogger(__name__)
+
+
+def results_dir():
+    """The sweep folder in a multirun, the run folder otherwise."""
+    hc = HydraConfig.get()
+    return hc.sweep.dir if hc.mode == RunMode.MULTIRUN else hc.run.dir
+
+
+def main(cfg):
+    """Hydra task function. Returns the number of collapsed networks of this configuration."""
+    try:
+        frame = run_config(cfg, results_dir())
+    except ConfigError as exc:
+        print(f"collapse-lab: {exc}", file=sys.stderr)
+        sys.exit(2)
+    collapsed = int(frame["collapsed"].fillna(False).sum())
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        log.info("config %s: %d/%d collapsed", frame["config_id"].iat[0], collapsed, len(frame))
+    else:
+        print(describe(frame))
+        print(f"results: {results_dir()}/runs/{frame['config_id'].iat[0]}.parquet")
+    return collapsed

@@ -1,0 +1,88 @@
+"""Column names of the results Parquet: one row per trained network.
+
+Both training paths write exactly these columns; analysis reads them by these names.
+"""
+
+SCHEMA_VERSION = 1
+
+# Every factor a sweep can vary, one flat typed column each.
+FACTOR_COLUMNS = {
+    "init": "string",
+    "init_value": "float64",  # constant initializer's value (NaN for other initializers)
+    "init_stddev": "float64",  # random_normal's stddev (NaN for other initializers)
+    "activation": "string",
+    "regularization": "string",
+    "reg_strength": "float64",  # L1/L2 factor, or dropout rate
+    "optimizer": "string",
+    "lr": "float64",
+    "dataset": "string",
+    "n_samples": "int64",
+    "imbalance": "float64",  # minority share of the training split (NaN = as generated)
+    "label_noise": "float64",
+    "duplicate_share": "float64",
+    "input_scale": "float64",
+    "input_shift": "float64",
+    "outliers": "float64",
+    "depth": "int64",
+    "width": "int64",
+    "epochs": "int64",
+    "batch_size": "int64",
+}
+
+ID_COLUMNS = {
+    "sweep": "string",
+    "config_id": "string",
+    "replicate": "int64",
+    "seed": "int64",
+    "task": "string",  # binary, multiclass or regression
+    "engine": "string",  # keras or batched
+    "status": "string",  # ok, diverged or error
+    "error": "string",
+}
+
+# Metrics measured after training; each also exists with the suffix "_init" (at initialization).
+METRICS = {
+    "output_std": "float64",
+    "rel_output_std": "float64",
+    "collapsed": "boolean",
+    "majority_fraction": "float64",
+    "decision_collapsed": "boolean",
+    "dead_fraction": "float64",
+    "neuron_similarity": "float64",
+    "weight_spread": "float64",
+    "grad_norm_ratio": "float64",
+    "loss": "float64",
+    "score": "float64",
+}
+
+EXTRA_COLUMNS = {
+    "baseline_score": "float64",
+    "train_loss": "float64",
+    "duration_s": "float64",
+    "tf_version": "string",
+    "keras_version": "string",
+    "schema_version": "int64",
+}
+
+
+def metric_columns():
+    """Metric columns in file order: each metric after training, then at initialization."""
+    cols = {}
+    for name, dtype in METRICS.items():
+        cols[name] = dtype
+        cols[f"{name}_init"] = dtype
+    return cols
+
+
+def all_columns():
+    """Every column of a runs Parquet file, name -> pandas dtype, in file order."""
+    return {**FACTOR_COLUMNS, **ID_COLUMNS, **metric_columns(), **EXTRA_COLUMNS}
+
+
+HISTORY_COLUMNS = {
+    "config_id": "string",
+    "replicate": "int64",
+    "epoch": "int64",  # 0 = at initialization
+    "metric": "string",  # loss, rel_output_std, dead_fraction, ...
+    "value": "float64",
+}

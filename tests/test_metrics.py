@@ -1,0 +1,384 @@
+"""Tests of experiments.metrics against values computed by hand on tiny arrays."""
+
+import math
+
+import numpy as np
+import pytest
+
+from experiments import metrics as m
+
+NAN = float("nan")
+
+# -----------------------------------------------------------------------------
+# output collapse
+
+
+def test_output_std_single_unit():
+    # [0, 1, 0, 1]: mean 0.5, every deviation 0.5 -> std 0.5
+    assert m.output_std(np.array([0.0, 1.0, 0.0, 1.0])) == pytest.approx(0.5)
+    assert m.output_std(np.array([[0.0], [1.0], [0.0], [1.0]])) == pytest.approx(0.5)
+
+
+def test_output_std_averages_units():
+    # column 0 [0, 1, 0, 1] -> 0.5; column 1 [0, 2, 0, 2] -> 1.0; mean 0.75
+    outputs = np.array([[0.0, 0.0], [1.0, 2.0], [0.0, 0.0], [1.0, 2.0]])
+    assert m.output_std(outputs) == pytest.approx(0.75)
+
+
+def test_all_equal_outputs_are_collapsed():
+    outputs = np.full((4, 1), 0.3)
+    targets = np.array([[0.0], [1.0], [0.0], [1.0]])
+    assert m.output_std(outputs) == 0.0
+    assert m.rel_output_std(outputs, targets) == 0.0
+    assert m.collapsed(outputs, targets) is True
+
+
+def test_rel_output_std_and_threshold():
+    targets = np.array([[0.0], [1.0], [0.0], [1.0]])  # std 0.5
+    # [0.4, 0.6, 0.4, 0.6]: std 0.1 -> 0.1 / 0.5 = 0.2, not collapsed
+    spread = np.array([[0.4], [0.6], [0.4], [0.6]])
+    assert m.rel_output_std(spread, targets) == pytest.approx(0.2)
+    assert m.collapsed(spread, targets) is False
+    # [0.5, 0.501, ...]: std 0.0005 -> 0.0005 / 0.5 = 0.001 < 0.01, collapsed
+    tiny = np.array([[0.5], [0.501], [0.5], [0.501]])
+    assert m.rel_output_std(tiny, targets) == pytest.approx(0.001)
+    assert m.collapsed(tiny, targets) is True
+    assert m.collapsed(tiny, targets, threshold=0.0005) is False
+
+
+def test_constant_targets_give_nan_and_not_collapsed():
+    outputs = np.array([[0.1], [0.2]])
+    targets = np.array([[1.0], [1.0]])
+    assert math.isnan(m.rel_output_std(outputs, targets))
+    assert m.collapsed(outputs, targets) is False
+
+
+def test_nan_outputs_are_collapsed():
+    outputs = np.array([[0.2], [NAN], [0.7]])
+    targets = np.array([[0.0], [1.0], [1.0]])
+    assert math.isnan(m.output_std(outputs))
+    assert math.isnan(m.rel_output_std(outputs, targets))
+    assert m.collapsed(outputs, targets) is True
+    assert m.collapsed(np.array([[np.inf], [0.0]]), np.array([[0.0], [1.0]])) is True
+
+
+# -----------------------------------------------------------------------------
+# decision collapse
+
+
+def test_predicted_classes_sigmoid():
+    # p >= 0.5 -> 1; NaN -> 0
+    probs = np.array([[0.2], [0.5], [0.7], [NAN]])
+    np.testing.assert_array_equal(m.predicted_classes(probs), [0, 1, 1, 0])
+    np.testing.assert_array_equal(m.predicted_classes(np.array([0.9, 0.1])), [1, 0])
+
+
+def test_predicted_classes_softmax():
+    probs = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3], [NAN, 0.9, 0.1]])
+    np.testing.assert_array_equal(m.predicted_classes(probs), [1, 0, 0])
+
+
+def test_majority_fraction():
+    # [0, 0, 1, 2]: value 0 appears 2 of 4 times
+    assert m.majority_fraction(np.array([0, 0, 1, 2])) == pytest.approx(0.5)
+    assert m.majority_fraction(np.array([3, 3, 3])) == 1.0
+    assert math.isnan(m.majority_fraction(np.array([], dtype=int)))
+
+
+def test_decision_collapsed():
+    balanced = np.array([0, 1] * 50)
+    assert m.decision_collapsed(np.zeros(100, dtype=int), balanced) is True
+    # 98 of 100 predictions are class 0: 0.98 < 0.99
+    mostly = np.array([0] * 98 + [1] * 2)
+    assert m.decision_collapsed(mostly, balanced) is False
+
+
+def test_decision_not_collapsed_when_labels_one_sided():
+    # labels themselves are all class 0: predicting only class 0 is not a collapse
+    assert m.decision_collapsed(np.zeros(100, dtype=int), np.zeros(100, dtype=int)) is False
+
+
+# -----------------------------------------------------------------------------
+# dead units and neuron similarity
+
+
+def test_unit_is_dead():
+    # unit 0 constant, unit 1 varies, unit 2 constant, unit 3 has a NaN
+    acts = np.array([[0.0, 1.0, 5.0, NAN], [0.0, 2.0, 5.0, 1.0], [0.0, 3.0, 5.0, 2.0]])
+    np.testing.assert_array_equal(m.unit_is_dead(acts), [True, False, True, True])
+
+
+def test_unit_is_dead_tolerance():
+    # [1, 1 + 1e-7]: std 5e-8 <= 1e-6, dead; [0, 1e-5]: std 5e-6 > 1e-6, live
+    acts = np.array([[1.0, 0.0], [1.0 + 1e-7, 1e-5]])
+    np.testing.assert_array_equal(m.unit_is_dead(acts), [True, False])
+    np.testing.assert_array_equal(m.unit_is_dead(acts, tol=1e-4), [True, True])
+
+
+def test_dead_fraction_over_layers():
+    # layer 1: 3 of 4 dead (see test_unit_is_dead); layer 2: 0 of 2 dead -> 3 / 6
+    layer1 = np.array([[0.0, 1.0, 5.0, NAN], [0.0, 2.0, 5.0, 1.0], [0.0, 3.0, 5.0, 2.0]])
+    layer2 = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+    assert m.dead_fraction([layer1, layer2]) == pytest.approx(0.5)
+    assert math.isnan(m.dead_fraction([]))
+
+
+def test_all_dead_layer():
+    acts = np.zeros((5, 3))  # e.g. ReLU units that never fire
+    assert m.dead_fraction([acts]) == 1.0
+    assert math.isnan(m.neuron_similarity(acts))
+
+
+def test_single_live_unit_similarity_is_nan():
+    acts = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    assert math.isnan(m.neuron_similarity(acts))
+
+
+def test_identical_units_similarity_one():
+    acts = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    assert m.neuron_similarity(acts) == pytest.approx(1.0)
+    # a positive rescaling is the same function up to scale: corr still 1
+    assert m.neuron_similarity(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])) == pytest.approx(1.0)
+
+
+def test_anti_correlated_units():
+    # [1, 2, 3] vs [3, 2, 1]: corr -1 -> |corr| 1
+    acts = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
+    assert m.neuron_similarity(acts) == pytest.approx(1.0)
+
+
+def test_partially_correlated_units_hand_computed():
+    # x = [1, 2, 3, 4], y = [1, 3, 2, 4], both mean 2.5
+    # dx = [-1.5, -0.5, 0.5, 1.5], dy = [-1.5, 0.5, -0.5, 1.5]
+    # sum dx*dy = 2.25 - 0.25 - 0.25 + 2.25 = 4; sum dx^2 = sum dy^2 = 5 -> corr 4 / 5 = 0.8
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    y = np.array([1.0, 3.0, 2.0, 4.0])
+    dead = np.full(4, 7.0)  # ignored
+    assert m.neuron_similarity(np.stack([x, y, dead], axis=1)) == pytest.approx(0.8)
+    # add z = -x: pairs |xy| = 0.8, |xz| = 1, |yz| = 0.8 -> 2.6 / 3
+    acts = np.stack([x, y, -x], axis=1)
+    assert m.neuron_similarity(acts) == pytest.approx(2.6 / 3)
+
+
+# -----------------------------------------------------------------------------
+# weights and gradients
+
+
+def test_weight_spread():
+    constant = np.full((2, 2), 2.0)
+    # [0, 2, 0, 2]: std 1
+    a = np.array([[0.0, 2.0], [0.0, 2.0]])
+    # [1, 2, 3, 4]: mean 2.5, var (2.25 + 0.25 + 0.25 + 2.25) / 4 = 1.25, std 1.118
+    b = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert m.weight_spread([constant]) == 0.0
+    assert m.weight_spread([b]) == pytest.approx(math.sqrt(1.25))
+    assert m.weight_spread([b, a]) == pytest.approx(1.0)  # min over layers
+    assert m.weight_spread([a, b, constant]) == 0.0
+    assert math.isnan(m.weight_spread([a, np.array([[NAN, 1.0]])]))
+    assert math.isnan(m.weight_spread([]))
+
+
+def test_grad_norm_ratio():
+    first = np.array([[3.0, 4.0]])  # norm sqrt(9 + 16) = 5
+    last = np.array([[1.0], [2.0], [2.0], [0.0]])  # norm sqrt(1 + 4 + 4) = 3
+    assert m.grad_norm_ratio(first, last) == pytest.approx(5 / 3)
+    assert m.grad_norm_ratio(first, np.zeros((4, 1))) == math.inf
+    assert math.isnan(m.grad_norm_ratio(np.zeros((1, 2)), np.zeros((4, 1))))
+    assert math.isnan(m.grad_norm_ratio(np.array([[NAN, 1.0]]), last))
+    assert math.isnan(m.grad_norm_ratio(first, np.array([[np.inf]])))
+
+
+# -----------------------------------------------------------------------------
+# losses and scores
+
+
+def test_binary_crossentropy_hand_computed():
+    # p = 0.5 for both classes: -log(0.5) = log 2
+    assert m.binary_crossentropy(np.array([[0.5], [0.5]]), np.array([0, 1])) == pytest.approx(
+        math.log(2)
+    )
+    # p = 0 for y = 1 and p = 1 for y = 0 are clipped: -log(1e-7) = 7 log 10 for each input
+    clipped = m.binary_crossentropy(np.array([[0.0], [1.0]]), np.array([[1.0], [0.0]]))
+    assert clipped == pytest.approx(7 * math.log(10))
+    assert math.isnan(m.binary_crossentropy(np.array([[NAN], [0.5]]), np.array([0, 1])))
+
+
+def test_binary_crossentropy_matches_keras():
+    import keras
+
+    probs = np.array([[0.9], [0.2], [0.6], [0.3], [0.999]], dtype=np.float32)
+    y = np.array([[1.0], [0.0], [1.0], [1.0], [0.0]], dtype=np.float32)
+    expected = float(np.mean(np.asarray(keras.losses.binary_crossentropy(y, probs))))
+    assert m.binary_crossentropy(probs, y) == pytest.approx(expected, rel=1e-5)
+
+
+def test_categorical_crossentropy_hand_computed():
+    # true class has p = 0.5 -> -log 0.5 = log 2; [1, 1, 2] is renormalized to [.25, .25, .5]
+    onehot = np.array([[0.0, 0.0, 1.0]])
+    assert m.categorical_crossentropy(np.array([[0.25, 0.25, 0.5]]), onehot) == pytest.approx(
+        math.log(2)
+    )
+    assert m.categorical_crossentropy(np.array([[1.0, 1.0, 2.0]]), onehot) == pytest.approx(
+        math.log(2)
+    )
+    assert math.isnan(m.categorical_crossentropy(np.array([[NAN, 0.5, 0.5]]), onehot))
+
+
+def test_categorical_crossentropy_matches_keras():
+    import keras
+
+    probs = np.array(
+        [[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.2, 0.3, 0.5], [0.2, 0.2, 0.2]], dtype=np.float32
+    )
+    onehot = np.eye(3, dtype=np.float32)[[0, 1, 2, 1]]
+    expected = float(np.mean(np.asarray(keras.losses.categorical_crossentropy(onehot, probs))))
+    assert m.categorical_crossentropy(probs, onehot) == pytest.approx(expected, rel=1e-5)
+
+
+def test_mean_squared_error():
+    # errors [0, 0, 2]: (0 + 0 + 4) / 3
+    assert m.mean_squared_error(np.array([[1.0], [2.0], [3.0]]), np.array([1, 2, 5])) == (
+        pytest.approx(4 / 3)
+    )
+    assert math.isnan(m.mean_squared_error(np.array([NAN, 1.0]), np.array([1.0, 1.0])))
+
+
+def test_accuracy():
+    # 3 of 4 match
+    assert m.accuracy(np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])) == pytest.approx(0.75)
+
+
+def test_r2_score():
+    # y = [1, 2, 3, 4]: mean 2.5, SS_tot = 2.25 + 0.25 + 0.25 + 2.25 = 5
+    # pred = [1, 2, 3, 3]: SS_res = 1 -> 1 - 1/5 = 0.8
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    assert m.r2_score(np.array([[1.0], [2.0], [3.0], [3.0]]), y) == pytest.approx(0.8)
+    assert math.isnan(m.r2_score(np.array([1.0, 2.0]), np.array([3.0, 3.0])))  # SS_tot = 0
+    assert math.isnan(m.r2_score(np.array([NAN, 2.0]), np.array([1.0, 3.0])))
+
+
+def test_baseline_score():
+    # most common train class 0; eval [0, 1, 1, 0] -> 2 of 4 right
+    assert m.baseline_score(np.array([0, 0, 0, 1]), np.array([0, 1, 1, 0]), "binary") == 0.5
+    # most common train class 2; eval [2, 0, 2, 2] -> 3 of 4 right
+    assert m.baseline_score(np.array([2, 2, 1, 0]), np.array([2, 0, 2, 2]), "multiclass") == 0.75
+    # train mean 2; eval [1, 2, 3, 4]: SS_res = 1 + 0 + 1 + 4 = 6, SS_tot = 5 -> 1 - 6/5 = -0.2
+    score = m.baseline_score(np.array([1.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0]), "regression")
+    assert score == pytest.approx(-0.2)
+
+
+def test_unknown_task_raises():
+    with pytest.raises(ValueError, match="task"):
+        m.baseline_score(np.array([0]), np.array([0]), "ranking")
+    with pytest.raises(ValueError, match="regression"):
+        m.network_metrics(np.zeros((2, 1)), np.array([0, 1]), [], [], "ranking")
+
+
+# -----------------------------------------------------------------------------
+# network_metrics
+
+KEYS = {
+    "output_std",
+    "rel_output_std",
+    "collapsed",
+    "majority_fraction",
+    "decision_collapsed",
+    "dead_fraction",
+    "neuron_similarity",
+    "weight_spread",
+    "loss",
+    "score",
+    "baseline_score",
+}
+
+# layer 1: unit 0 dead, unit 1 live; layer 2: two live units, the second = 2 * the first
+HIDDEN = [
+    np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0], [0.0, 4.0]]),
+    np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0], [4.0, 8.0]]),
+]
+# [0, 2, 0, 2] std 1; [1, 3] std 1
+KERNELS = [np.array([[0.0, 2.0], [0.0, 2.0]]), np.array([[1.0], [3.0]])]
+
+
+def check_shared(result):
+    assert set(result) == KEYS
+    assert result["dead_fraction"] == pytest.approx(0.25)  # 1 of 4 units
+    assert result["neuron_similarity"] == pytest.approx(1.0)
+    assert result["weight_spread"] == pytest.approx(1.0)
+
+
+def test_network_metrics_binary():
+    outputs = np.array([[0.75], [0.25], [0.75], [0.25]])
+    targets = np.array([1, 0, 1, 0])
+    result = m.network_metrics(
+        outputs, targets, HIDDEN, KERNELS, "binary", train_targets=np.array([1, 1, 1, 0])
+    )
+    check_shared(result)
+    assert result["output_std"] == pytest.approx(0.25)
+    assert result["rel_output_std"] == pytest.approx(0.5)  # 0.25 / 0.5
+    assert result["collapsed"] is False
+    assert result["majority_fraction"] == pytest.approx(0.5)
+    assert result["decision_collapsed"] is False
+    assert result["loss"] == pytest.approx(-math.log(0.75))  # p of the true class is 0.75
+    assert result["score"] == 1.0
+    assert result["baseline_score"] == 0.5  # always class 1
+
+
+def test_network_metrics_multiclass():
+    targets = np.array([0, 1, 2, 0])
+    # outputs = 0.25 + 0.25 * one-hot: std is 0.25 * the target std -> rel 0.25
+    outputs = 0.25 + 0.25 * np.eye(3)[targets]
+    result = m.network_metrics(outputs, targets, HIDDEN, KERNELS, "multiclass")
+    check_shared(result)
+    assert result["rel_output_std"] == pytest.approx(0.25)
+    assert result["collapsed"] is False
+    assert result["majority_fraction"] == pytest.approx(0.5)  # class 0 twice of 4
+    assert result["decision_collapsed"] is False
+    assert result["loss"] == pytest.approx(math.log(2))  # p of the true class is 0.5
+    assert result["score"] == 1.0
+    assert math.isnan(result["baseline_score"])  # no train_targets
+
+
+def test_network_metrics_regression():
+    # outputs [1, 2, 3, 3]: mean 2.25, var (1.5625 + 0.0625 + 0.5625 + 0.5625) / 4 = 0.6875
+    # targets [1, 2, 3, 4]: var 5 / 4 = 1.25 -> rel sqrt(0.6875 / 1.25) = sqrt(0.55)
+    outputs = np.array([[1.0], [2.0], [3.0], [3.0]])
+    targets = np.array([1.0, 2.0, 3.0, 4.0])
+    result = m.network_metrics(
+        outputs, targets, HIDDEN, KERNELS, "regression", train_targets=np.array([1.0, 3.0])
+    )
+    check_shared(result)
+    assert result["output_std"] == pytest.approx(math.sqrt(0.6875))
+    assert result["rel_output_std"] == pytest.approx(math.sqrt(0.55))
+    assert result["collapsed"] is False
+    assert result["majority_fraction"] is None
+    assert result["decision_collapsed"] is None
+    assert result["loss"] == pytest.approx(0.25)  # one error of 1 over 4 inputs
+    assert result["score"] == pytest.approx(0.8)  # see test_r2_score
+    assert result["baseline_score"] == pytest.approx(-0.2)  # see test_baseline_score
+
+
+@pytest.mark.parametrize("task,k", [("binary", 1), ("multiclass", 3), ("regression", 1)])
+def test_network_metrics_nan_outputs(task, k):
+    outputs = np.full((4, k), NAN)
+    targets = np.array([0, 1, 2, 0]) if task == "multiclass" else np.array([0, 1, 1, 0])
+    kernels = [np.array([[NAN, 1.0]])]
+    result = m.network_metrics(outputs, targets, [np.full((4, 2), NAN)], kernels, task)
+    assert set(result) == KEYS
+    assert result["collapsed"] is True
+    for key in ("output_std", "rel_output_std", "loss", "score", "weight_spread"):
+        assert math.isnan(result[key]), key
+    assert result["dead_fraction"] == 1.0
+    assert math.isnan(result["neuron_similarity"])
+
+
+def test_network_metrics_constant_outputs_and_no_hidden_layers():
+    outputs = np.full((4, 1), 0.5)
+    result = m.network_metrics(outputs, np.array([0, 1, 1, 0]), [], KERNELS, "binary")
+    assert result["output_std"] == 0.0
+    assert result["collapsed"] is True
+    assert result["majority_fraction"] == 1.0  # 0.5 >= 0.5: all class 1
+    assert result["decision_collapsed"] is True
+    assert result["loss"] == pytest.approx(math.log(2))
+    assert math.isnan(result["dead_fraction"])
+    assert math.isnan(result["neuron_similarity"])
