@@ -18,6 +18,21 @@ from experiments.optimizer import make_optimizer
 HISTORY_METRICS = ("rel_output_std", "dead_fraction", "neuron_similarity", "weight_spread")
 
 
+def epoch_orders(n_train, epochs, seed):
+    """The order in which each epoch visits the training rows; both engines use it."""
+    rng = np.random.default_rng([seed, 1])
+    return [rng.permutation(n_train) for _ in range(epochs)]
+
+
+def epoch_batches(x, y, orders, batch_size):
+    """A tf.data stream of every epoch's batches in `orders`, epoch after epoch."""
+    stream = None
+    for order in orders:
+        part = tf.data.Dataset.from_tensor_slices((x[order], y[order])).batch(batch_size)
+        stream = part if stream is None else stream.concatenate(part)
+    return stream
+
+
 def fit_targets(data: Data, y):
     """Targets in the shape the Keras loss wants: one-hot for classes, a column otherwise."""
     if data.task == "multiclass":
@@ -83,9 +98,11 @@ def train_keras(cfg, seed):
     history = _History(probe)
     at_init = probe.measure()
     history.record(0, math.nan, at_init)
+    n_train = len(data.x_train)
+    orders = epoch_orders(n_train, cfg.epochs, seed)
     fit = model.fit(
-        data.x_train, fit_targets(data, data.y_train), epochs=cfg.epochs,
-        batch_size=cfg.batch_size, shuffle=True, verbose=0,
+        epoch_batches(data.x_train, fit_targets(data, data.y_train), orders, cfg.batch_size),
+        epochs=cfg.epochs, steps_per_epoch=-(-n_train // cfg.batch_size), shuffle=False, verbose=0,
         callbacks=[history, keras.callbacks.TerminateOnNaN()],
     )
     final = probe.measure()
