@@ -1,0 +1,104 @@
+"""Load a sweep's Parquet results into tidy DataFrames (first layer of the analysis).
+
+Files are only read, never rewritten or removed: a file that cannot be read (for example one a
+job is still writing, or a truncated one) is skipped with a warning naming it.
+
+Example:
+    >>> from analysis.load import load_runs
+    >>> runs = load_runs("results/2024-05-01/12-00-00")
+"""
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from experiments.schema import HISTORY_COLUMNS, all_columns
+
+# What pyarrow / pandas raise for a truncated, empty or otherwise corrupt Parquet file.
+_UNREADABLE = (OSError, ValueError, pa.ArrowException)
+
+
+def _nullable(dtype):
+    """Dtype that can hold missing values (int64 -> Int64), for columns a file lacks."""
+    return "Int64" if dtype == "int64" else dtype
+
+
+def _read_folder(folder, columns):
+    """Read every readable `*.parquet` in `folder` (sorted by name) into one frame.
+
+    Args:
+        folder: Path of the folder.
+        columns: Expected column name -> dtype; missing ones are added as empty columns.
+
+    Returns:
+        The concatenated frame, or None when no file could be read.
+    """
+    frames = []
+    for path in sorted(folder.glob("*.parquet")):
+        try:
+            frame = pd.read_parquet(path)
+        except _UNREADABLE as exc:
+            warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=3)
+            continue
+        frames.append(frame)
+    if not frames:
+        return None
+    df = pd.concat(frames, ignore_index=True)
+    for name, dtype in columns.items():
+        if name not in df.columns:
+            # An older schema version lacks this column: keep the rows, mark the values missing.
+            df[name] = pd.Series(pd.NA, index=df.index, dtype=_nullable(dtype))
+    if "collapsed" in df.columns:
+        # A bool column with nulls comes back as object from files without pandas metadata.
+        df["collapsed"] = df["collapsed"].astype("boolean")
+    return df
+
+
+def load_runs(sweep_dir):
+    """Concatenate `<sweep_dir>/runs/*.parquet`: one row per trained network.
+
+    Args:
+        sweep_dir: The sweep folder (str or Path).
+
+    Returns:
+        DataFrame with (at least) the columns of `experiments.schema.all_columns()`.
+
+    Raises:
+        FileNotFoundError: No runs folder, or no readable Parquet file in it.
+    """
+    runs = Path(sweep_dir) / "runs"
+    if not runs.is_dir():
+        raise FileNotFoundError(f"no runs folder in sweep folder {Path(sweep_dir)}")
+    df = _read_folder(runs, all_columns())
+    if df is None:
+        raise FileNotFoundError(
+            f"no readable runs/*.parquet file in sweep folder {Path(sweep_dir)}"
+        )
+    return df
+
+
+def load_history(sweep_dir):
+    """Concatenate `<sweep_dir>/history/*.parquet`: long-form per-epoch history.
+
+    Args:
+        sweep_dir: The sweep folder (str or Path).
+
+    Returns:
+        DataFrame with the HISTORY_COLUMNS (config_id, replicate, epoch, metric, value); empty
+        with those columns when there is no history folder or no readable file in it.
+
+    Raises:
+        FileNotFoundError: The sweep folder itself does not exist.
+    """
+    sweep = Path(sweep_dir)
+    if not sweep.is_dir():
+        raise FileNotFoundError(f"sweep folder not found: {sweep}")
+    history = sweep / "history"
+    df = _read_folder(history, HISTORY_COLUMNS) if history.is_dir() else None
+    if df is None:
+        return pd.DataFrame(
+            {name: pd.Series(dtype=dtype) for name, dtype in HISTORY_COLUMNS.items()}
+        )
+    return df

@@ -1,0 +1,96 @@
+"""Display names and style constants of the analysis, kept in one place."""
+
+import numbers
+
+import pandas as pd
+
+FACTOR_DISPLAY = {
+    "init": "initializer",
+    "init_value": "constant init value",
+    "init_stddev": "init stddev",
+    "activation": "activation",
+    "regularization": "regularization",
+    "reg_strength": "regularization strength",
+    "optimizer": "optimizer",
+    "lr": "learning rate",
+    "dataset": "dataset",
+    "n_samples": "training samples",
+    "imbalance": "minority share",
+    "label_noise": "label noise",
+    "duplicate_share": "duplicate share",
+    "input_scale": "input scale",
+    "input_shift": "input shift",
+    "outliers": "outlier share",
+    "depth": "depth (hidden layers)",
+    "width": "width (units per layer)",
+    "epochs": "epochs",
+    "batch_size": "batch size",
+}
+
+METRIC_DISPLAY = {
+    "rel_output_std": "output spread / target spread",
+    "median_rel_output_std": "median output spread / target spread",
+    "collapse_rate": "collapse rate",
+    "collapsed": "collapsed",
+    "diverged_share": "diverged share",
+    "n": "networks",
+    "errors": "failed",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "effect": "effect (max - min rate)",
+    "highest_level": "highest-rate level",
+    "highest_rate": "highest rate",
+    "lowest_level": "lowest-rate level",
+    "lowest_rate": "lowest rate",
+    "n_levels": "levels",
+    "config_id": "configuration",
+    "ok": "ok",
+    "diverged": "diverged",
+    "error": "error",
+}
+
+# Colormaps: collapse rate is a share in [0, 1] where high is bad (dark); the output spread
+# runs from 0 (collapsed, dark) upwards on a symmetric-log scale that still shows exact zeros.
+RATE_CMAP = "rocket_r"
+SPREAD_CMAP = "mako"
+SPREAD_LINTHRESH = 1e-3  # below this the spread colour scale is linear
+MISSING_COLOR = "#d0d0d0"  # cells with no data (no networks, or a NaN statistic)
+BAR_COLOR = "#b03a48"
+
+DIVERGED_MARK = "\u2020"  # dagger after a heatmap annotation: some networks there diverged
+
+# Figure sizes in inches.
+HEATMAP_CELL_SIZE = (0.95, 0.55)  # width, height per cell
+HEATMAP_MIN_SIZE = (4.2, 2.8)
+HEATMAP_MARGIN = (2.4, 1.6)  # room for tick labels, axis labels, colour bar, title
+BAR_SIZE_PER_LEVEL = 0.8
+BAR_MIN_SIZE = (4.0, 3.2)
+DPI = 110
+
+
+def display_name(name):
+    """Readable name of a factor or metric column (falls back to the name without underscores)."""
+    return FACTOR_DISPLAY.get(name) or METRIC_DISPLAY.get(name) or name.replace("_", " ")
+
+
+def format_level(value):
+    """Compact text of a factor level: 1e-05, 0.001, 10, 'relu'; missing -> 'none'."""
+    if _missing(value):
+        return "none"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def format_rate(value):
+    """Share as a whole percentage ('33%'); missing -> 'n/a'."""
+    return "n/a" if _missing(value) else f"{value:.0%}"
+
+
+def format_number(value):
+    """Statistic with 3 significant digits (0.000312 -> '0.000312', 12.3456 -> '12.3')."""
+    return "n/a" if _missing(value) else f"{value:.3g}"
+
+
+def _missing(value):
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))

@@ -1,0 +1,83 @@
+"""Config groups, registries and validation."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from experiments.config import REGISTRIES, config_id, factor_values, validate
+from experiments.registry import ConfigError
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+@pytest.mark.parametrize("group", sorted(REGISTRIES))
+def test_yaml_options_and_registry_names_agree(group):
+    files = sorted(p.stem for p in (CONF / group).glob("*.yaml") if not p.stem.startswith("_"))
+    assert files == REGISTRIES[group].names()
+    for stem in files:
+        assert yaml.safe_load((CONF / group / f"{stem}.yaml").read_text())["name"] == stem
+
+
+def test_defaults_reproduce_the_seed_network(make_cfg):
+    cfg = make_cfg()
+    validate(cfg)
+    assert (cfg.model.depth, cfg.model.width) == (1, 10)
+    assert (cfg.activation.name, cfg.init.name, cfg.optimizer.name) == ("relu", "glorot", "sgd")
+    assert (cfg.dataset.name, cfg.replicates) == ("moons", 3)
+
+
+@pytest.mark.parametrize("group", sorted(REGISTRIES))
+def test_every_option_composes_and_validates(make_cfg, group):
+    for name in REGISTRIES[group].names():
+        validate(make_cfg(f"{group}={name}"))
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("lr=-1", "lr=-1: must be a number > 0"),
+        ("lr=0", "lr=0: must be a number > 0"),
+        ("lr=abc", "lr='abc': must be a number > 0"),
+        ("model.width=0", "model.width=0: must be an integer >= 1"),
+        ("model.depth=1.5", "model.depth=1.5: must be an integer >= 1"),
+        ("dataset.imbalance=1.5", "dataset.imbalance=1.5: must be a number in (0, 1)"),
+        ("dataset.imbalance=0", "dataset.imbalance=0: must be a number in (0, 1)"),
+        ("dataset.label_noise=1", "dataset.label_noise=1: must be a number in [0, 1)"),
+        ("regularization=dropout regularization.strength=1",
+         "regularization.strength=1: must be a number in [0, 1)"),
+        ("dataset.input_scale=0", "dataset.input_scale=0: must be a number > 0"),
+        ("epochs=0", "epochs=0: must be an integer >= 1"),
+        ("replicates=two", "replicates='two': must be an integer >= 1"),
+        ("dataset=digits dataset.n_samples=5000",
+         "dataset.n_samples=5000: digits has 1797 rows; allowed: 8..1797 or null (all)"),
+        ("dataset=diabetes dataset.imbalance=0.1",
+         "dataset.imbalance=0.1: diabetes is a regression set; allowed: null"),
+    ],
+)
+def test_bad_values_give_one_line_naming_key_value_and_allowed(make_cfg, override, message):
+    with pytest.raises(ConfigError) as err:
+        validate(make_cfg(*override.split()))
+    assert str(err.value) == message
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_option_lists_the_allowed_names():
+    with pytest.raises(ConfigError, match=r"init='nope' is not an option; allowed: constant, "):
+        REGISTRIES["init"].get("nope")
+
+
+def test_config_id_ignores_seed_but_not_factors(make_cfg):
+    base = config_id(make_cfg())
+    assert config_id(make_cfg("seed=7", "replicates=5")) == base
+    assert config_id(make_cfg("lr=0.1")) != base
+    assert config_id(make_cfg("init=he_normal")) != base
+    assert len(base) == 12 and config_id(make_cfg()) == base
+
+
+def test_factor_values_are_flat_and_typed(make_cfg):
+    row = factor_values(make_cfg("init=constant", "lr=1e-5", "regularization=l2"))
+    assert row["init"] == "constant" and row["init_value"] == 0.5
+    assert row["lr"] == 1e-5 and row["reg_strength"] == 0.01
+    assert row["imbalance"] != row["imbalance"]  # NaN: not imbalanced
+    assert (row["depth"], row["width"], row["epochs"], row["batch_size"]) == (1, 10, 20, 32)
