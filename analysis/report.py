@@ -253,6 +253,12 @@ def _fixed_section(df, varied):
     for factor in aggregate.FACTOR_COLUMNS:
         if factor in varied or factor not in df.columns or df[factor].isna().all():
             continue
+        if df[factor].nunique(dropna=False) > 1:  # a parameter that follows a varied option
+            option = aggregate.OPTION_OF[factor]
+            values = df.dropna(subset=[factor]).groupby(option, observed=True)[factor].first()
+            text = ", ".join(f"{_level(v)} ({k})" for k, v in values.items())
+            rows.append([style.display_name(factor), text])
+            continue
         rows.append([style.display_name(factor), _level(df[factor].iloc[0])])
     if not rows:
         return ""

@@ -23,14 +23,42 @@ from experiments.train import train_keras
 log = logging.getLogger(__name__)
 
 
-def run_config(cfg, out_dir, engine="keras"):
-    """Validate `cfg`, train its replicates and write their rows under `out_dir`.
+def train_replicates(cfg):
+    """Train every replicate of `cfg` one at a time with Keras.
 
     Returns:
-        The runs DataFrame that was written.
+        One (result, history, duration_s) per replicate, in replicate order.
     """
-    validate(cfg)
     tf.config.experimental.enable_op_determinism()
+    trained = []
+    for replicate in range(cfg.replicates):
+        start = time.perf_counter()
+        result, hist = guarded(train_keras, cfg, int(cfg.seed) + replicate)
+        trained.append((result, hist, time.perf_counter() - start))
+    return trained
+
+
+def guarded(train, cfg, seed):
+    """train(cfg, seed), or an error result: one failed network is a row, not a lost sweep."""
+    try:
+        return train(cfg, seed)
+    except Exception as exc:
+        log.error("config %s seed %d failed:\n%s", config_id(cfg), seed, traceback.format_exc())
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}, []
+
+
+def write_config(cfg, out_dir, trained, engine):
+    """Write the rows and history of one configuration's trained replicates.
+
+    Args:
+        cfg: The configuration.
+        out_dir: Results folder (a sweep, or a single run).
+        trained: One (result, history, duration_s) per replicate, in replicate order.
+        engine: 'keras' or 'batched', stored in the `engine` column.
+
+    Returns:
+        The runs DataFrame that was written to `out_dir/runs/<config_id>.parquet`.
+    """
     cid = config_id(cfg)
     common = {
         **factor_values(cfg),
@@ -43,16 +71,9 @@ def run_config(cfg, out_dir, engine="keras"):
         "schema_version": SCHEMA_VERSION,
     }
     rows, history = [], []
-    for replicate in range(cfg.replicates):
-        seed = int(cfg.seed) + replicate
-        start = time.perf_counter()
-        try:
-            result, hist = train_keras(cfg, seed)
-        except Exception as exc:  # one failed network is a row, not a lost sweep
-            log.error("config %s replicate %d failed:\n%s", cid, replicate, traceback.format_exc())
-            result, hist = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}, []
-        rows.append({**common, **result, "replicate": replicate, "seed": seed,
-                     "duration_s": time.perf_counter() - start})
+    for replicate, (result, hist, duration) in enumerate(trained):
+        rows.append({**common, **result, "replicate": replicate,
+                     "seed": int(cfg.seed) + replicate, "duration_s": duration})
         history += [
             {"config_id": cid, "replicate": replicate, "epoch": e, "metric": m, "value": v}
             for e, m, v in hist
@@ -61,6 +82,12 @@ def run_config(cfg, out_dir, engine="keras"):
     write_parquet_atomic(history_frame(history), Path(out_dir) / "history" / f"{cid}.parquet")
     write_parquet_atomic(frame, Path(out_dir) / "runs" / f"{cid}.parquet")
     return frame
+
+
+def run_config(cfg, out_dir):
+    """Validate `cfg`, train its replicates with Keras and write their rows under `out_dir`."""
+    validate(cfg)
+    return write_config(cfg, out_dir, train_replicates(cfg), engine="keras")
 
 
 def describe(frame):
