@@ -25,7 +25,7 @@ REGISTRIES = {
 }
 
 # Keys that name a run but do not change what is trained: left out of config_id.
-NOT_IN_CONFIG_ID = ("seed", "replicates", "sweep")
+NOT_IN_CONFIG_ID = ("seed", "replicates", "claims")
 
 
 def _number(key, value, low=None, high=None, low_open=False, high_open=False, integer=False):
@@ -108,7 +108,8 @@ def factor_values(cfg):
         "init_stddev": float(cfg.init.get("stddev", nan)),
         "activation": cfg.activation.name,
         "regularization": cfg.regularization.name,
-        "reg_strength": float(cfg.regularization.strength),
+        "reg_strength": 0.0 if cfg.regularization.name == "none" else float(
+            cfg.regularization.strength),
         "optimizer": cfg.optimizer.name,
         "lr": float(cfg.lr),
         "dataset": data.name,

@@ -65,6 +65,7 @@ def write_config(cfg, out_dir, trained, engine):
         "n_samples": dataset_size(cfg.dataset),
         "sweep": Path(out_dir).name,
         "config_id": cid,
+        "claim": cfg.get("claim"),
         "engine": engine,
         "tf_version": tf.__version__,
         "keras_version": keras.__version__,

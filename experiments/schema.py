@@ -31,6 +31,7 @@ FACTOR_COLUMNS = {
 
 ID_COLUMNS = {
     "sweep": "string",
+    "claim": "string",  # the claim whose grid trained this row (claims experiments), else NA
     "config_id": "string",
     "replicate": "int64",
     "seed": "int64",

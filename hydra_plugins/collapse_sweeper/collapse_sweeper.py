@@ -1,0 +1,95 @@
+"""The default sweeper of `python run.py -m`: Hydra's grid, or a union of grids.
+
+Without `grids` it sweeps the product of the command line's values, as Hydra's basic sweeper
+does. With `grids` (a list of `{name, grid}` entries, as experiment presets write them) it sweeps
+the union of each grid's product, crossed with the command line, and sets `tag_key` to the
+entry's name in every job of that grid. All jobs go to the launcher in one call, so the batched
+engine sees the whole sweep.
+
+Example (conf/experiment/seed_claims.yaml):
+    hydra:
+      sweeper:
+        grids: ${claims}    # each claim: {id: ..., grid: {init: [constant, glorot], ...}}
+"""
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.plugins.sweeper import Sweeper
+from omegaconf import OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CollapseSweeperConf:
+    _target_: str = "hydra_plugins.collapse_sweeper.collapse_sweeper.CollapseSweeper"
+    params: Optional[Dict[str, str]] = None  # like the basic sweeper's: key -> "a,b,c"
+    grids: List[Any] = field(default_factory=list)  # [{id: name, grid: {key: [values]}}]
+    tag_key: str = "claim"  # config key set to each grid's id
+
+
+ConfigStore.instance().store(group="hydra/sweeper", name="collapse", node=CollapseSweeperConf)
+
+
+def override_value(value):
+    """A YAML value as a Hydra override value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def grid_jobs(grid):
+    """Override lists of every point of one grid {key: [values]}, in key order."""
+    keys = list(grid)
+    values = [v if isinstance(v, (list, tuple)) else [v] for v in grid.values()]
+    return [[f"{k}={override_value(v)}" for k, v in zip(keys, point)]
+            for point in itertools.product(*values)]
+
+
+class CollapseSweeper(Sweeper):
+    def __init__(self, params=None, grids=(), tag_key="claim"):
+        self.hydra_context = None
+        self.params, self.tag_key = dict(params or {}), tag_key
+        self.grids = [OmegaConf.to_container(g, resolve=True) if OmegaConf.is_config(g) else g
+                      for g in grids]
+
+    def setup(self, *, hydra_context, task_function, config):
+        from hydra.core.plugins import Plugins
+
+        self.config, self.hydra_context = config, hydra_context
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config)
+
+    def job_overrides(self, arguments):
+        """Every job's override list: the command line's product, crossed with the grids."""
+        loader = self.hydra_context.config_loader if self.hydra_context else None
+        parser = OverridesParser.create(config_loader=loader)
+        params = [f"{k}={v}" for k, v in self.params.items()] + list(arguments)
+        base = BasicSweeper.split_arguments(parser.parse_overrides(params), None)[0]
+        if not self.grids:
+            return base
+        jobs = []
+        for entry in self.grids:
+            if not entry.get("grid"):  # e.g. a diagnostic claim: it reads every row
+                continue
+            tag = [f"{self.tag_key}={entry['id']}"]
+            jobs += [b + point + tag for point in grid_jobs(entry["grid"]) for b in base]
+        return jobs
+
+    def sweep(self, arguments):
+        jobs = self.job_overrides(arguments)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        log.info("Sweep: %d jobs", len(jobs))
+        returns = self.launcher.launch(jobs, initial_job_idx=0)
+        return [returns]
