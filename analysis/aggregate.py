@@ -12,12 +12,22 @@ Conventions shared by every table:
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import get_scorer
 
 from experiments.schema import FACTOR_COLUMNS
 
 N_RESAMPLES = 1000
 CONFIDENCE = 0.95
 BOOTSTRAP_SEED = 0
+
+# Model-based factor importance: a random forest predicting `collapsed` from the varied factors,
+# scored by how much its balanced accuracy drops when one factor's values are shuffled.
+IMPORTANCE_SEED = 0
+IMPORTANCE_TREES = 200
+IMPORTANCE_REPEATS = 10
+IMPORTANCE_SCORING = "balanced_accuracy"
 
 STAT_COLUMNS = ["n", "collapse_rate", "median_rel_output_std", "diverged_share", "errors"]
 
@@ -80,6 +90,18 @@ def _indicators(df):
         },
         index=df.index,
     )
+
+
+def collapse_flags(df):
+    """Per row: 1.0 collapsed (diverged included), 0.0 not, NaN for failed or unknown rows.
+
+    Args:
+        df: Runs frame.
+
+    Returns:
+        Float Series aligned with `df`.
+    """
+    return _indicators(df)["collapsed_flag"]
 
 
 def collapse_rate(df):
@@ -213,6 +235,39 @@ def marginal_table(df, factor):
     return table
 
 
+def _level_mask(values, level):
+    """Boolean array: entries of `values` equal to `level` (a missing level matches missing)."""
+    hits = values.isna() if pd.isna(level) else (values == level).fillna(False)
+    return hits.to_numpy(dtype=bool)
+
+
+def range_interval(groups, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=BOOTSTRAP_SEED):
+    """Percentile bootstrap interval of the range (max - min) of several groups' means.
+
+    Each group is resampled independently (with replacement within the group).
+
+    Args:
+        groups: List of 1-D arrays (shape (n_i,)), 1.0 collapsed / 0.0 not; NaN is dropped;
+            groups left empty are ignored.
+
+    Returns:
+        (low, high); (NaN, NaN) when no group has a value.
+    """
+    kept = [np.asarray(g, dtype=float) for g in groups]
+    kept = [g[~np.isnan(g)] for g in kept]
+    kept = [g for g in kept if g.size]
+    if not kept:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = np.column_stack(
+        [g[rng.integers(0, g.size, size=(n_resamples, g.size))].mean(axis=1) for g in kept]
+    )
+    ranges = means.max(axis=1) - means.min(axis=1)
+    tail = (1.0 - confidence) / 2 * 100
+    low, high = np.percentile(ranges, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def factor_ranking(df, factors):
     """Rank factors by how much the marginal collapse rate moves across their levels.
 
@@ -222,17 +277,24 @@ def factor_ranking(df, factors):
 
     Returns:
         One row per factor: factor, effect (max - min of the marginal collapse rate over its
-        levels), highest_level, highest_rate, lowest_level, lowest_rate, n_levels; sorted by
-        effect descending (ties keep the given order, NaN effects last).
+        levels), effect_low, effect_high (95% percentile bootstrap interval of that range,
+        levels resampled independently), highest_level, highest_rate, lowest_level,
+        lowest_rate, n_levels; sorted by effect descending (ties keep the given order, NaN
+        effects last).
     """
     rows = []
+    flags = _indicators(df)["collapsed_flag"].to_numpy(dtype=float)
     for factor in factors:
         marginal = marginal_table(df, factor)
         rates = marginal["collapse_rate"]
         if rates.notna().any():
             high, low = rates.idxmax(), rates.idxmin()
+            groups = [flags[_level_mask(df[factor], level)] for level in marginal[factor]]
+            effect_low, effect_high = range_interval(groups)
             row = {
                 "effect": rates[high] - rates[low],
+                "effect_low": effect_low,
+                "effect_high": effect_high,
                 "highest_level": marginal.loc[high, factor],
                 "highest_rate": rates[high],
                 "lowest_level": marginal.loc[low, factor],
@@ -240,12 +302,23 @@ def factor_ranking(df, factors):
             }
         else:
             row = dict.fromkeys(
-                ["effect", "highest_level", "highest_rate", "lowest_level", "lowest_rate"], np.nan
+                [
+                    "effect",
+                    "effect_low",
+                    "effect_high",
+                    "highest_level",
+                    "highest_rate",
+                    "lowest_level",
+                    "lowest_rate",
+                ],
+                np.nan,
             )
         rows.append({"factor": factor, **row, "n_levels": len(marginal)})
     columns = [
         "factor",
         "effect",
+        "effect_low",
+        "effect_high",
         "highest_level",
         "highest_rate",
         "lowest_level",
@@ -253,7 +326,8 @@ def factor_ranking(df, factors):
         "n_levels",
     ]
     ranking = pd.DataFrame(rows, columns=columns)
-    ranking["effect"] = ranking["effect"].astype(float)
+    for name in ("effect", "effect_low", "effect_high"):
+        ranking[name] = ranking[name].astype(float)
     return ranking.sort_values(
         "effect", ascending=False, kind="stable", na_position="last"
     ).reset_index(drop=True)
@@ -267,6 +341,165 @@ def pair_effect(cells):
     """
     rates = cells["collapse_rate"].dropna()
     return float(rates.max() - rates.min()) if len(rates) else float("nan")
+
+
+def pair_interaction(cells, row, col):
+    """How far a pair's cells are from adding up: the strength of the pair's interaction.
+
+    The collapse rates of the cells with networks are fitted by an additive model (row level
+    effect + column level effect, least squares weighted by each cell's n); the result is the
+    n-weighted root mean square of the residuals. 0 when the two factors act independently (or
+    when the cells cannot tell, e.g. only one level of a factor has networks).
+
+    Args:
+        cells: Output of `cell_table(df, row, col)`.
+        row: Factor on the rows.
+        col: Factor on the columns.
+
+    Returns:
+        The strength in [0, 1]; NaN when no cell has a rate.
+    """
+    filled = cells[(cells["n"] > 0) & cells["collapse_rate"].notna()]
+    if filled.empty:
+        return float("nan")
+    rates = filled["collapse_rate"].to_numpy(dtype=float)
+    weights = filled["n"].to_numpy(dtype=float)
+    row_codes = pd.factorize(filled[row], use_na_sentinel=False)[0]
+    col_codes = pd.factorize(filled[col], use_na_sentinel=False)[0]
+    design = np.column_stack(
+        [
+            np.ones(len(filled)),
+            *[(row_codes == k).astype(float) for k in range(1, row_codes.max() + 1)],
+            *[(col_codes == k).astype(float) for k in range(1, col_codes.max() + 1)],
+        ]
+    )
+    root = np.sqrt(weights)
+    coef = np.linalg.lstsq(design * root[:, None], rates * root, rcond=None)[0]
+    residuals = rates - design @ coef
+    return float(np.sqrt(np.sum(weights * residuals**2) / np.sum(weights)))
+
+
+def encode_factors(df, factors):
+    """Factor columns as ordinal codes (position among `sorted_levels`, a missing value last).
+
+    Args:
+        df: Runs frame.
+        factors: Factor columns.
+
+    Returns:
+        Float array of shape (len(df), len(factors)).
+    """
+    codes = np.zeros((len(df), len(factors)))
+    for j, factor in enumerate(factors):
+        for k, level in enumerate(sorted_levels(df[factor])):
+            codes[_level_mask(df[factor], level), j] = k
+    return codes
+
+
+def factor_importance(
+    df, factors, seed=IMPORTANCE_SEED, n_repeats=IMPORTANCE_REPEATS, n_trees=IMPORTANCE_TREES
+):
+    """Permutation importance of each factor for predicting `collapsed`.
+
+    A RandomForestClassifier (fixed seed) is fitted on the ordinal-encoded factors of the rows
+    that count (status not 'error', collapse known); each factor's importance is the mean drop
+    of the balanced accuracy on those rows when that factor's column is shuffled
+    (sklearn.inspection.permutation_importance, n_repeats shuffles, fixed random_state).
+
+    Args:
+        df: Runs frame.
+        factors: Factor columns (usually the varied ones).
+
+    Returns:
+        Frame with columns factor, importance, importance_std, sorted by importance descending
+        (ties keep the given order). Importances are NaN when there is nothing to predict (no
+        factor, fewer than 2 rows, or every row collapsed / every row healthy).
+        `result.attrs["score"]` is the fitted model's balanced accuracy on the rows (NaN then).
+    """
+    factors = list(factors)
+    flags = _indicators(df)["collapsed_flag"]
+    kept = flags.notna().to_numpy(dtype=bool)
+    y = flags.to_numpy(dtype=float)[kept].astype(int)
+    table = pd.DataFrame(
+        {"factor": factors, "importance": np.nan, "importance_std": np.nan}
+    ).astype({"importance": float, "importance_std": float})
+    table.attrs["score"] = float("nan")
+    if not factors or len(y) < 2 or len(np.unique(y)) < 2:
+        return table
+    x = encode_factors(df[kept], factors)
+    model = RandomForestClassifier(n_estimators=n_trees, random_state=seed, n_jobs=1)
+    model.fit(x, y)
+    result = permutation_importance(
+        model, x, y, scoring=IMPORTANCE_SCORING, n_repeats=n_repeats, random_state=seed
+    )
+    table["importance"] = result.importances_mean
+    table["importance_std"] = result.importances_std
+    table.attrs["score"] = float(get_scorer(IMPORTANCE_SCORING)(model, x, y))
+    return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def collapse_onset(df):
+    """Where collapse happens: already at initialization, or during training.
+
+    Args:
+        df: Runs frame.
+
+    Returns:
+        Dict with collapsed (networks counted as collapsed), at_init (of those, collapsed_init
+        True), during_training (collapsed_init False), unknown (collapsed_init missing),
+        share_at_init and share_during_training (of the collapsed networks with a known
+        collapsed_init; NaN if none).
+    """
+    collapsed = (_indicators(df)["collapsed_flag"] == 1.0).to_numpy(dtype=bool)
+    at_init = df["collapsed_init"].astype("boolean")[collapsed]
+    known = int(at_init.notna().sum())
+    n_init = int(at_init.fillna(False).sum())
+    n_during = known - n_init
+    return {
+        "collapsed": int(collapsed.sum()),
+        "at_init": n_init,
+        "during_training": n_during,
+        "unknown": int(collapsed.sum()) - known,
+        "share_at_init": n_init / known if known else float("nan"),
+        "share_during_training": n_during / known if known else float("nan"),
+    }
+
+
+def typical_run(df):
+    """The row whose final rel_output_std is the median of `df`'s (the lower middle one for an
+    even count); rows with a finite value are preferred, ties broken by config_id, replicate.
+
+    Args:
+        df: Runs rows of one group (e.g. the collapsed networks of a claim's cause).
+
+    Returns:
+        The row as a Series, or None for an empty frame.
+    """
+    if df.empty:
+        return None
+    spread = pd.to_numeric(df["rel_output_std"], errors="coerce").astype(float)
+    pool = df.assign(_spread=spread)
+    finite = pool[np.isfinite(pool["_spread"])]
+    pool = finite if len(finite) else pool
+    pool = pool.sort_values(
+        ["_spread", "config_id", "replicate"], kind="stable", na_position="last"
+    )
+    return pool.iloc[(len(pool) - 1) // 2].drop("_spread")
+
+
+def run_history(history, config_id, replicate):
+    """The history rows (long form) of one network, sorted by metric and epoch.
+
+    Args:
+        history: Output of `load.load_history`.
+        config_id: The network's configuration.
+        replicate: The network's replicate.
+    """
+    mine = history[
+        (history["config_id"].astype("string") == str(config_id)).fillna(False)
+        & (history["replicate"] == int(replicate)).fillna(False)
+    ]
+    return mine.sort_values(["metric", "epoch"], kind="stable").reset_index(drop=True)
 
 
 def config_table(df, factors):

@@ -4,8 +4,9 @@ Files are only read, never rewritten or removed: a file that cannot be read (for
 job is still writing, or a truncated one) is skipped with a warning naming it.
 
 Example:
-    >>> from analysis.load import load_runs
+    >>> from analysis.load import load_claims, load_runs
     >>> runs = load_runs("results/2024-05-01/12-00-00")
+    >>> claims = load_claims("results/2024-05-01/12-00-00")   # [] for an ordinary sweep
 """
 
 import warnings
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import yaml
 
 from experiments.schema import HISTORY_COLUMNS, all_columns
+
+# Hydra's saved configuration of a multirun, in the sweep folder.
+MULTIRUN_CONFIG = "multirun.yaml"
 
 # What pyarrow / pandas raise for a truncated, empty or otherwise corrupt Parquet file.
 _UNREADABLE = (OSError, ValueError, pa.ArrowException)
@@ -102,3 +107,31 @@ def load_history(sweep_dir):
             {name: pd.Series(dtype=dtype) for name, dtype in HISTORY_COLUMNS.items()}
         )
     return df
+
+
+def load_claims(sweep_dir):
+    """The claims a sweep tests: the top-level `claims` list of `<sweep_dir>/multirun.yaml`.
+
+    Each claim is a dict as an experiment preset writes it (id, text, cause, control, mechanism,
+    mechanism_direction, by; or kind: diagnostic with predictor and below); `analysis.claims`
+    checks and evaluates them.
+
+    Args:
+        sweep_dir: The sweep folder (str or Path).
+
+    Returns:
+        The list of claim dicts; [] when the file or the key is missing or empty.
+
+    Raises:
+        ValueError: `claims` is not a list of mappings.
+    """
+    path = Path(sweep_dir) / MULTIRUN_CONFIG
+    if not path.is_file():
+        return []
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    claims = config.get("claims") if isinstance(config, dict) else None
+    if not claims:
+        return []
+    if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
+        raise ValueError(f"{path}: 'claims' must be a list of mappings, got {claims!r:.200}")
+    return claims

@@ -178,3 +178,153 @@ def factor_bars(marginal, factor, ax=None):
     ax.set_title("collapse rate per level (error bars: 95% bootstrap interval)", fontsize=10)
     sns.despine(ax=ax)
     return fig
+
+
+def effect_intervals(ranking, ax=None):
+    """Dots with 95% bootstrap intervals: each factor's main effect on the collapse rate.
+
+    Args:
+        ranking: Output of `aggregate.factor_ranking` (factors drawn top to bottom in its order).
+        ax: Axes to draw on; a new figure when None.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    n = len(ranking)
+    if ax is None:
+        fig, ax = plt.subplots(
+            figsize=(style.IMPORTANCE_WIDTH / 2, 1.2 + style.IMPORTANCE_ROW_HEIGHT * n),
+            layout="constrained",
+        )
+    else:
+        fig = ax.figure
+    y = np.arange(n)
+    effect = ranking["effect"].to_numpy(dtype=float)
+    low = ranking["effect_low"].to_numpy(dtype=float)
+    high = ranking["effect_high"].to_numpy(dtype=float)
+    ax.hlines(y, low, high, color=style.BAR_COLOR, linewidth=2)
+    ax.plot(effect, y, "o", color=style.BAR_COLOR, markersize=5)
+    ax.set_yticks(y, [style.display_name(f) for f in ranking["factor"]])
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("max - min collapse rate over levels")
+    ax.set_title("main effect (95% bootstrap interval)", fontsize=10)
+    ax.grid(axis="x", color="#e5e5e5")
+    sns.despine(ax=ax)
+    return fig
+
+
+def importance_bars(importance, order=None, ax=None):
+    """Horizontal bars: permutation importance of each factor, with +- one standard deviation.
+
+    Args:
+        importance: Output of `aggregate.factor_importance`.
+        order: Factor names top to bottom (default: the table's order).
+        ax: Axes to draw on; a new figure when None.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    table = importance.set_index("factor")
+    order = list(table.index) if order is None else list(order)
+    n = len(order)
+    if ax is None:
+        fig, ax = plt.subplots(
+            figsize=(style.IMPORTANCE_WIDTH / 2, 1.2 + style.IMPORTANCE_ROW_HEIGHT * n),
+            layout="constrained",
+        )
+    else:
+        fig = ax.figure
+    values = table.loc[order, "importance"].to_numpy(dtype=float)
+    spread = table.loc[order, "importance_std"].to_numpy(dtype=float)
+    y = np.arange(n)
+    ax.barh(
+        y,
+        np.nan_to_num(values),
+        xerr=np.nan_to_num(spread),
+        color=style.IMPORTANCE_COLOR,
+        error_kw={"ecolor": "#333333", "elinewidth": 1, "capsize": 2},
+    )
+    for i, value in enumerate(values):
+        if np.isnan(value):
+            ax.text(0, i, " n/a", va="center", fontsize=8, color="#444444")
+    ax.set_yticks(y, [style.display_name(f) for f in order])
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.axvline(0, color="#999999", linewidth=0.8)
+    ax.set_xlabel("drop in balanced accuracy when shuffled")
+    ax.set_title("permutation importance (random forest)", fontsize=10)
+    ax.grid(axis="x", color="#e5e5e5")
+    sns.despine(ax=ax)
+    return fig
+
+
+CURVE_METRICS = [
+    "loss",
+    "eval_loss",
+    "rel_output_std",
+    "dead_fraction",
+    "neuron_similarity",
+    "weight_spread",
+]
+
+
+def training_curves(curves, metrics=None, axes=None):
+    """One panel per history metric, one line per network (epoch 0 = at initialization).
+
+    Args:
+        curves: Long-form frame with columns network (legend label), role (sets the colour:
+            'collapsed' or 'cause' red, 'healthy' or 'control' blue), epoch, metric, value
+            (non-finite values are not drawn).
+        metrics: History metrics to draw, one panel each (default CURVE_METRICS).
+        axes: Sequence of Axes, one per metric; a new 2 x 3 figure when None.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    metrics = CURVE_METRICS if metrics is None else list(metrics)
+    if axes is None:
+        ncols = 3
+        nrows = -(-len(metrics) // ncols)
+        fig, grid = plt.subplots(
+            nrows, ncols, figsize=style.CURVES_SIZE, layout="constrained", squeeze=False
+        )
+        axes = list(grid.ravel())
+        for extra in axes[len(metrics) :]:
+            extra.set_visible(False)
+    else:
+        axes = list(axes)
+        fig = axes[0].figure
+    colors = {
+        "collapsed": style.COLLAPSED_COLOR,
+        "cause": style.COLLAPSED_COLOR,
+        "healthy": style.HEALTHY_COLOR,
+        "control": style.HEALTHY_COLOR,
+    }
+    networks = curves.drop_duplicates("network")[["network", "role"]]
+    for ax, metric in zip(axes, metrics, strict=False):
+        mine = curves[curves["metric"] == metric]
+        for network, role in networks.itertuples(index=False):
+            line = mine[mine["network"] == network].sort_values("epoch")
+            values = line["value"].to_numpy(dtype=float)
+            values = np.where(np.isfinite(values), values, np.nan)
+            ax.plot(
+                line["epoch"].to_numpy(dtype=float),
+                values,
+                marker="o",
+                markersize=2.5,
+                linewidth=1.4,
+                color=colors.get(role, "#555555"),
+                label=network,
+            )
+        if metric in style.HISTORY_SYMLOG:
+            ax.set_yscale("symlog", linthresh=style.SPREAD_LINTHRESH)
+        if mine["value"].notna().sum() == 0:
+            ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", color="#666666")
+        ax.set_title(style.HISTORY_DISPLAY.get(metric, metric.replace("_", " ")), fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("epoch", fontsize=8)
+        sns.despine(ax=ax)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    return fig

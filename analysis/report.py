@@ -13,15 +13,33 @@ import html
 import io
 import itertools
 import os
+import re
 import sys
 from pathlib import Path
 
-from analysis import aggregate, plots, style
-from analysis.load import load_runs
+import numpy as np
+import pandas as pd
+
+from analysis import aggregate, claims, plots, style
+from analysis.load import load_claims, load_history, load_runs
 
 FIGURE_DIR = "figures"
 REPORT_NAME = "report.html"
 HEATMAP_VALUES = ["collapse_rate", "median_rel_output_std"]
+CURVE_COLOR_NAMES = {"cause": "red", "control": "blue"}  # as plots.training_curves draws them
+MAX_PAIRS = 8  # pairs of factors drawn as heatmaps, strongest interaction first
+
+# Runs when the page has loaded: counts the images the browser could decode (a check that every
+# embedded figure is intact; the browser test reads these attributes from the DOM).
+IMAGE_CHECK_SCRIPT = """
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  document.body.dataset.imagesTotal = images.length;
+  document.body.dataset.imagesLoaded = images.filter(function (img) {
+    return img.complete && img.naturalWidth > 0;
+  }).length;
+});
+"""
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -40,7 +58,21 @@ td.text, th.text { text-align: left; }
 figure { margin: 0; }
 figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; color: #555; max-width: 32rem; }
-"""
+figure.wide figcaption { max-width: none; }
+table.claims { width: 100%; font-size: 0.84rem; }
+table.claims td { vertical-align: top; }
+table.claims td.claim { min-width: 15rem; }
+.sub, .reason { color: #555; font-size: 0.78rem; font-weight: normal; }
+table.claims tbody.claim { border-top: 2px solid #bbb; }
+span.verdict { font-weight: 600; white-space: nowrap; }
+span.ci { white-space: nowrap; font-size: 0.8rem; }
+td.level { white-space: nowrap; }
+td.verdict-cell { text-align: left; min-width: 9rem; }
+p.rule { font-size: 0.88rem; color: #333; background: #f6f6f6; padding: 0.6rem 0.8rem; }
+""" + "".join(
+    f"td.v-{word.replace(' ', '-')} {{ background: {color}; }}\n"
+    for word, color in style.VERDICT_COLORS.items()
+)
 
 
 def _table(headers, rows, text_columns=()):
@@ -85,6 +117,10 @@ def summary_text(stats):
     return text
 
 
+# Figures this module writes; removed before a new report so none is left from an older one.
+STALE_FIGURES = ["heatmap_*.png", "bars_*.png", "importance.png", "curves_*.png"]
+
+
 class FigureWriter:
     """Saves figures as PNG files and returns their HTML, embedded as base64."""
 
@@ -93,10 +129,11 @@ class FigureWriter:
         self.paths = []
         folder.mkdir(parents=True, exist_ok=True)
         # Figures of an earlier report of this sweep may belong to factors no longer varied.
-        for stale in [*folder.glob("heatmap_*.png"), *folder.glob("bars_*.png")]:
-            stale.unlink()
+        for pattern in STALE_FIGURES:
+            for stale in folder.glob(pattern):
+                stale.unlink()
 
-    def add(self, fig, name, alt, caption):
+    def add(self, fig, name, alt, caption, wide=False):
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=style.DPI, bbox_inches="tight")
         plots.plt.close(fig)
@@ -105,8 +142,9 @@ class FigureWriter:
         path.write_bytes(data)
         self.paths.append(path)
         encoded = base64.b64encode(data).decode("ascii")
+        css = ' class="wide"' if wide else ""
         return (
-            f'<figure><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
+            f'<figure{css}><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
 
@@ -115,40 +153,102 @@ def _level(value):
     return style.format_level(value)
 
 
-def _ranking_section(ranking):
+def _interval(low, high, signed=False):
+    """'[40%, 90%]' (or '[-10%, +30%]' when signed); 'n/a' when missing."""
+    if pd.isna(low) or pd.isna(high):
+        return "n/a"
+    if signed:
+        return f"[{low:+.0%}, {high:+.0%}]"
+    return f"[{_percent(low)}, {_percent(high)}]"
+
+
+def _ranking_section(df, ranking, figures):
+    """'Which factors cause collapse': main effects with intervals and permutation importance."""
+    importance = aggregate.factor_importance(df, list(ranking["factor"]))
+    by_factor = importance.set_index("factor")
     rows = [
         [
             style.display_name(r.factor),
-            style.format_number(r.effect),
-            _level(r.highest_level),
-            _percent(r.highest_rate),
-            _level(r.lowest_level),
-            _percent(r.lowest_rate),
+            _percent(r.effect),
+            _interval(r.effect_low, r.effect_high),
+            f"{_level(r.highest_level)} ({_percent(r.highest_rate)})",
+            f"{_level(r.lowest_level)} ({_percent(r.lowest_rate)})",
             r.n_levels,
+            _importance_text(by_factor.loc[r.factor]),
         ]
         for r in ranking.itertuples()
     ]
     headers = [
         "factor",
-        "effect (max - min collapse rate)",
-        "worst level",
-        "its rate",
-        "best level",
-        "its rate",
+        "main effect (max - min collapse rate)",
+        "95% bootstrap interval",
+        "worst level (rate)",
+        "best level (rate)",
         "levels",
+        "permutation importance \u00b1 sd",
     ]
-    return (
-        "<h2>Which factors matter</h2>\n"
-        "<p>Effect: the largest minus the smallest collapse rate over a factor's levels, each "
-        "level pooled over all other factors.</p>\n" + _table(headers, rows, text_columns=(0, 2, 4))
-    )
+    score = importance.attrs["score"]
+    if np.isnan(score):
+        model_text = (
+            "The permutation importance is not available: there is nothing to predict "
+            "(every network collapsed, or none did)."
+        )
+    else:
+        model_text = (
+            f"Its balanced accuracy on these networks is {score:.2f} (1 = the factors "
+            "separate collapsed from healthy networks completely, 0.5 = not at all)."
+        )
+    parts = [
+        "<h2>Which factors cause collapse</h2>",
+        "<p>Main effect: the largest minus the smallest collapse rate over a factor's levels, "
+        "each level pooled over all other factors; the interval is a 95% percentile bootstrap "
+        f"interval ({aggregate.N_RESAMPLES} resamples of the networks within each level). "
+        "Permutation importance: a random forest "
+        f"({aggregate.IMPORTANCE_TREES} trees, seed {aggregate.IMPORTANCE_SEED}) predicts "
+        "whether a network collapsed from the varied factors; a factor's importance is the "
+        "drop of its balanced accuracy when that factor's values are shuffled (mean and "
+        f"standard deviation over {aggregate.IMPORTANCE_REPEATS} shuffles). "
+        f"{model_text} Factors that always change together (such as a regularizer and its "
+        "strength) can stand in for each other in the forest, so one of them may get a low "
+        "importance although the pair matters.</p>",
+        _table(headers, rows, text_columns=(0, 3, 4)),
+    ]
+    if len(ranking) >= 2:
+        n = len(ranking)
+        fig, axes = plots.plt.subplots(
+            1,
+            2,
+            figsize=(style.IMPORTANCE_WIDTH, 1.3 + style.IMPORTANCE_ROW_HEIGHT * n),
+            layout="constrained",
+            sharey=True,
+        )
+        plots.effect_intervals(ranking, ax=axes[0])
+        plots.importance_bars(importance, order=list(ranking["factor"]), ax=axes[1])
+        caption = (
+            "Left: main effect of each factor with its 95% bootstrap interval. Right: "
+            "permutation importance (error bars: one standard deviation over shuffles). "
+            "Factors in the order of the table."
+        )
+        parts.append(
+            '<div class="figures">'
+            + figures.add(fig, "importance", "factor importance", caption, wide=True)
+            + "</div>"
+        )
+    return "\n".join(parts)
+
+
+def _importance_text(row):
+    if pd.isna(row["importance"]):
+        return "n/a"
+    return f"{row['importance']:.3f} \u00b1 {row['importance_std']:.3f}"
 
 
 def _pair_order(df, ranking):
-    """Pairs of varied factors (row factor, column factor, cells), strongest effect first.
+    """Pairs of varied factors (row factor, column factor, cells, interaction, spread).
 
-    A pair's strength is the spread (max - min) of the collapse rate over its cells; ties go to
-    the pair of higher-ranked factors. The factor with longer level labels goes on the rows.
+    Strongest interaction first (`aggregate.pair_interaction`); ties go to the pair with the
+    larger spread of the collapse rate over its cells, then to the pair of higher-ranked
+    factors. The factor with longer level labels goes on the rows.
     """
     factors = list(ranking["factor"])
     effects = dict(zip(ranking["factor"], ranking["effect"].fillna(0.0), strict=True))
@@ -158,25 +258,46 @@ def _pair_order(df, ranking):
         width_b = max(len(_level(v)) for v in df[b].drop_duplicates())
         row, col = (b, a) if width_b > width_a else (a, b)
         cells = aggregate.cell_table(df, row, col)
-        strength = aggregate.pair_effect(cells)
-        strength = -1.0 if strength != strength else strength  # NaN last
-        pairs.append((-strength, -(effects[a] + effects[b]), row, col, cells))
-    pairs.sort(key=lambda p: (p[0], p[1]))
-    return [(row, col, cells) for _, _, row, col, cells in pairs]
+        interaction = aggregate.pair_interaction(cells, row, col)
+        spread = aggregate.pair_effect(cells)
+        key = (
+            -(interaction if interaction == interaction else -1.0),  # NaN last
+            -(spread if spread == spread else -1.0),
+            -(effects[a] + effects[b]),
+        )
+        pairs.append((key, row, col, cells, interaction, spread))
+    pairs.sort(key=lambda p: p[0])
+    return [pair[1:] for pair in pairs]
 
 
 def _pairs_section(df, ranking, figures):
+    pairs = _pair_order(df, ranking)
+    drawn, rest = pairs[:MAX_PAIRS], pairs[MAX_PAIRS:]
     parts = [
         "<h2>Factor pairs</h2>",
         "<p>For each pair of varied factors, networks pooled over all other factors. First: share "
         "of collapsed networks; second: median output spread / target spread (0 means the same "
         f"output for every input). {style.DIVERGED_MARK} marks cells where some networks "
         "diverged; grey cells have no value (no runs, all failed, or all diverged). Pairs are "
-        "ordered by the spread of the collapse rate across their cells, largest first.</p>",
+        "ordered by the strength of their interaction, largest first: how far the cells' "
+        "collapse rates are from the best additive fit (row effect + column effect, weighted "
+        "by the networks per cell; root mean square of the differences). Ties are ordered by "
+        "the spread (max - min) of the collapse rate across the cells.</p>",
     ]
-    for row, col, cells in _pair_order(df, ranking):
+    if rest:
+        parts.append(
+            f"<p>The {len(drawn)} pairs with the strongest interaction are drawn; "
+            f"{len(rest)} more pair{'s were' if len(rest) != 1 else ' was'} not drawn.</p>"
+        )
+    for row, col, cells, interaction, spread in drawn:
         title = f"{style.display_name(row)} \u00d7 {style.display_name(col)}"
-        parts.append(f'<h3>{html.escape(title)}</h3>\n<div class="figures">')
+        strength = (
+            f"interaction {_percent(interaction)}, spread of the collapse rate {_percent(spread)}"
+        )
+        parts.append(
+            f'<h3>{html.escape(title)} <span class="sub">({html.escape(strength)})</span></h3>'
+            '\n<div class="figures">'
+        )
         for value in HEATMAP_VALUES:
             fig = plots.collapse_heatmap(cells, row, col, value=value)
             caption = f"{style.display_name(value)} by {title}."
@@ -312,13 +433,324 @@ def _errors_section(df):
     )
 
 
-def build_html(df, sweep_name, figures):
+def _rate_cell(r, group):
+    """'67%', its interval and the number of networks, of the cause or the control group."""
+    n = r[f"n_{group}"]
+    if n == 0:
+        return "no rows"
+    interval = _interval(r[f"rate_{group}_low"], r[f"rate_{group}_high"])
+    return (
+        f"<strong>{_percent(r[f'rate_{group}'])}</strong>"
+        f'<br><span class="ci">{interval}</span>'
+        f'<br><span class="sub">{n} network{"s" if n != 1 else ""}</span>'
+    )
+
+
+def _effect_cell(r):
+    if r["n_cause"] == 0 or r["n_control"] == 0:
+        return "no rows"
+    interval = _interval(r["effect_low"], r["effect_high"], signed=True)
+    finding = "significant" if r["significant"] else "reversed" if r["reversed"] else ""
+    text = f'<strong>{r["effect"]:+.0%}</strong><br><span class="ci">{interval}</span>'
+    return text + (f'<br><span class="sub">{finding}</span>' if finding else "")
+
+
+def _distinct(a, b):
+    """Both numbers with the fewest significant digits (3 to 6) that tell them apart."""
+    for digits in range(3, 7):
+        left, right = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if left != right:
+            break
+    return left, right
+
+
+def _mechanism_cell(r):
+    if not r["mechanism"] or pd.isna(r["mechanism"]):
+        return "\u2014"
+    if pd.isna(r["mechanism_cause"]) or pd.isna(r["mechanism_control"]):
+        return "no values" if r["n_cause"] and r["n_control"] else "no rows"
+    moved = "moved as claimed" if r["moved"] else "did not move"
+    cause, control = _distinct(r["mechanism_cause"], r["mechanism_control"])
+    return f'{cause} vs {control}<br><span class="sub">{moved}</span>'
+
+
+def _claim_cell(r):
+    e = html.escape
+    lines = [f"<strong>{e(r['text'])}</strong>"]
+    lines.append(f'<span class="sub">cause: {e(r["cause_text"])}</span>')
+    lines.append(f'<span class="sub">control: {e(r["control_text"])}</span>')
+    if r["mechanism"] and not pd.isna(r["mechanism"]):
+        lines.append(
+            f'<span class="sub">mechanism: {e(style.display_name(r["mechanism"]))} '
+            f"({e(r['mechanism_direction'])} with the cause)</span>"
+        )
+    return "<br>".join(lines)
+
+
+def claims_table_html(table):
+    """The claims table: one block of rows per claim, one row per level of its `by` column.
+
+    Args:
+        table: Output of `claims.claims_table`.
+    """
+    headers = [
+        "claim (cause vs control)",
+        "level",
+        "cause: collapse rate",
+        "control: collapse rate",
+        "effect (cause - control)",
+        "mechanism: median, cause vs control",
+        "verdict",
+    ]
+    text_css = ' class="text"'
+    head = "".join(
+        f"<th{text_css if i in (0, 1, 6) else ''}>{html.escape(h)}</th>"
+        for i, h in enumerate(headers)
+    )
+    bodies = []
+    for cid, block in table.groupby("claim", sort=False):
+        rows = []
+        span = len(block)
+        for i, (_, r) in enumerate(block.iterrows()):
+            cells = []
+            if i == 0:
+                cells.append(f'<td class="text claim" rowspan="{span}">{_claim_cell(r)}</td>')
+            level = html.escape(r["level_text"]) if r["level_text"] else "all"
+            if r["by"] and r["level_text"]:
+                level = f"{html.escape(r['by'])} = {level}"
+            cells += [
+                f'<td class="text level">{level}</td>',
+                f"<td>{_rate_cell(r, 'cause')}</td>",
+                f"<td>{_rate_cell(r, 'control')}</td>",
+                f"<td>{_effect_cell(r)}</td>",
+                f"<td>{_mechanism_cell(r)}</td>",
+            ]
+            if i == 0:
+                word = r["verdict"]
+                css = "v-" + word.replace(" ", "-")
+                cells.append(
+                    f'<td class="verdict-cell {css}" rowspan="{span}">'
+                    f'<span class="verdict">{html.escape(word)}</span><br>'
+                    f'<span class="reason">{html.escape(r["reason"])}</span></td>'
+                )
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        bodies.append(
+            f'<tbody class="claim" data-claim="{html.escape(cid)}">\n'
+            + "\n".join(rows)
+            + "\n</tbody>"
+        )
+    return (
+        f'<table class="claims" id="claims-table">\n<thead><tr>{head}</tr></thead>\n'
+        + "\n".join(bodies)
+        + "\n</table>"
+    )
+
+
+def _claims_section(table):
+    verdicts = claims.claim_verdicts(table)
+    counts = ", ".join(
+        f"{sum(v == word for v in verdicts.values())} {word}"
+        for word in claims.VERDICTS
+        if any(v == word for v in verdicts.values())
+    )
+    return "\n".join(
+        [
+            '<section id="claims">',
+            "<h2>Claims: what the measurements say</h2>",
+            f"<p>{len(verdicts)} claim{'s' if len(verdicts) != 1 else ''} tested: "
+            f"{html.escape(counts)}. Each claim compares the networks trained with its cause "
+            "against matched controls; every number and verdict below is computed from the "
+            "rows of this sweep. Brackets: 95% bootstrap interval.</p>",
+            claims_table_html(table),
+            f'<p class="rule" id="verdict-rule">{html.escape(claims.rule_description())}</p>',
+            "</section>",
+        ]
+    )
+
+
+def _flag_rows(rows, value):
+    """Rows counted as collapsed (value 1.0) or healthy (0.0)."""
+    flags = aggregate.collapse_flags(rows).to_numpy(dtype=float)
+    return rows[flags == value]
+
+
+def _typical_pair(claim, cause, control):
+    """A typical network of the cause and one of the control, for the training curves.
+
+    Cause: the typical collapsed cause network; the typical cause network when none collapsed.
+    Control: the typical healthy control network, at the same level of the claim's `by`
+    column as the cause network when there is one there; the typical control network when
+    none is healthy. Typical: `aggregate.typical_run` (median final rel_output_std).
+
+    Returns:
+        List of (group, label, row): group 'cause' or 'control', label for the legend.
+    """
+    picks = []
+    by = claim["by"]
+    cause_pool = _flag_rows(cause, 1.0)
+    if cause_pool.empty:
+        cause_pool = _counted(cause)
+    cause_row = aggregate.typical_run(cause_pool)
+    control_pool = _flag_rows(control, 0.0)
+    if by and cause_row is not None:
+        same = control_pool[claims.match(control_pool[by], _plain(cause_row[by]))]
+        control_pool = same if len(same) else control_pool
+    if control_pool.empty:
+        control_pool = _counted(control)
+    control_row = aggregate.typical_run(control_pool)
+    for group, row in (("cause", cause_row), ("control", control_row)):
+        if row is not None:
+            picks.append((group, _network_label(group, row, by), row))
+    return picks
+
+
+def _plain(value):
+    return None if pd.isna(value) else value
+
+
+def _counted(rows):
+    """Rows whose collapse is known (not failed)."""
+    return rows[aggregate.collapse_flags(rows).notna().to_numpy(dtype=bool)]
+
+
+def _network_label(group, row, by):
+    """'collapsed cause network (dataset = digits, replicate 1)'."""
+    collapsed = row["status"] == "diverged" or (
+        not pd.isna(row["collapsed"]) and bool(row["collapsed"])
+    )
+    where = f"{by} = {_level(row[by])}, " if by else ""
+    state = "collapsed" if collapsed else "healthy"
+    return f"{state} {group} network ({where}replicate {row['replicate']})"
+
+
+def _safe_name(text):
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(text))
+
+
+def _onset_row(name, rows):
+    onset = aggregate.collapse_onset(rows)
+    if not onset["collapsed"]:
+        return [name, 0, "\u2014", "\u2014", "\u2014"]
+    return [
+        name,
+        onset["collapsed"],
+        f"{onset['at_init']} ({_percent(onset['share_at_init'])})",
+        f"{onset['during_training']} ({_percent(onset['share_during_training'])})",
+        onset["unknown"],
+    ]
+
+
+def onset_sentence(onset):
+    """'Of 49 collapsed networks, 25 (51%) were already collapsed at initialization and 24
+    (49%) became collapsed during training.' from `aggregate.collapse_onset`."""
+    if not onset["collapsed"]:
+        return "No network collapsed."
+    text = (
+        f"Of {onset['collapsed']} collapsed network{'s' if onset['collapsed'] != 1 else ''}, "
+        f"{onset['at_init']} ({_percent(onset['share_at_init'])}) "
+        f"{'was' if onset['at_init'] == 1 else 'were'} already collapsed at initialization and "
+        f"{onset['during_training']} ({_percent(onset['share_during_training'])}) became "
+        "collapsed during training."
+    )
+    if onset["unknown"]:
+        text += f" For {onset['unknown']} it is not known (no value at initialization)."
+    return text
+
+
+def _onset_section(df, checked, groups):
+    """Where collapse happens: at initialization or during training, per claim's cause."""
+    rows = [_onset_row(claim["text"], groups[claim["id"]][0]) for claim in checked]
+    rows.append(_onset_row("all networks of the sweep", df))
+    headers = [
+        "cause rows of the claim" if checked else "networks",
+        "collapsed",
+        "already collapsed at initialization",
+        "became collapsed during training",
+        "unknown",
+    ]
+    return (
+        "<h2>Where collapse happens</h2>\n"
+        f'<p id="onset">{html.escape(onset_sentence(aggregate.collapse_onset(df)))} '
+        "Already collapsed at initialization: the network's output spread / target spread "
+        "was below the threshold before any training (collapsed_init); diverged networks "
+        "count as collapsed.</p>\n" + _table(headers, rows, text_columns=(0,))
+    )
+
+
+def _curves_section(checked, groups, history, figures):
+    parts = [
+        "<h2>Training curves</h2>",
+        "<p>For each claim, the per-epoch history (epoch 0 = at initialization) of a typical "
+        "collapsed network of the cause (red) and a typical healthy network of the control "
+        "(blue), at the same level of the claim's 'by' column: the network whose final output "
+        "spread / target spread is the median of its group (the lower middle one for an even "
+        "count). When no cause network collapsed (or no control network stayed healthy), the "
+        "typical network of that group is drawn instead, and its label says so.</p>",
+    ]
+    for claim in checked:
+        cause, control = groups[claim["id"]]
+        picks = _typical_pair(claim, cause, control)
+        parts.append(f"<h3>{html.escape(claim['text'])}</h3>")
+        frames = [
+            aggregate.run_history(history, row["config_id"], row["replicate"]).assign(
+                network=label, role=group
+            )
+            for group, label, row in picks
+        ]
+        curves = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if not picks:
+            parts.append("<p>No network of this claim finished training.</p>")
+            continue
+        if curves.empty:
+            parts.append("<p>No history was recorded for these networks.</p>")
+            continue
+        absent = [label for _, label, _ in picks if not (curves["network"] == label).any()]
+        if absent:
+            parts.append(f"<p>No history was recorded for: {html.escape('; '.join(absent))}.</p>")
+        fig = plots.training_curves(curves)
+        drawn = curves.drop_duplicates("network")
+        caption = (
+            "; ".join(
+                f"{CURVE_COLOR_NAMES[role]}: {label}"
+                for label, role in zip(drawn["network"], drawn["role"], strict=True)
+            )
+            + ". Epoch 0 is the network at initialization; a missing point is a non-finite value."
+        )
+        parts.append(
+            '<div class="figures">'
+            + figures.add(
+                fig,
+                f"curves_{_safe_name(claim['id'])}",
+                f"training curves: {claim['text']}",
+                caption,
+                wide=True,
+            )
+            + "</div>"
+        )
+    return "\n".join(parts)
+
+
+def _evaluate_claims(df, raw_claims):
+    """(claims table, checked claims, id -> (cause, control)), or an error text."""
+    try:
+        checked = [claims.check_claim(c, df.columns) for c in raw_claims]
+        table = claims.claims_table(df, raw_claims)
+    except ValueError as exc:
+        return None, [], {}, str(exc)
+    groups = {c["id"]: claims.claim_groups(df, c) for c in checked}
+    return table, checked, groups, ""
+
+
+def build_html(df, sweep_name, figures, claim_list=(), history=None):
     """The report's HTML for a runs frame; figures are saved through `figures`.
 
     Args:
         df: Runs frame.
         sweep_name: Shown in the title.
         figures: A `FigureWriter` that saves and embeds each figure.
+        claim_list: Claim dicts (from `load.load_claims`); a claims section comes first when
+            there are any.
+        history: Long-form history frame (from `load.load_history`) for the training curves.
     """
     varied = aggregate.varied_factors(df)
     ranking = aggregate.factor_ranking(df, varied)
@@ -328,6 +760,17 @@ def build_html(df, sweep_name, figures):
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">{len(varied)} varied factor{"s" if len(varied) != 1 else ""}: '
         f"{html.escape(', '.join(style.display_name(f) for f in varied) or 'none')}.</p>",
+    ]
+    table, checked, groups, problem = _evaluate_claims(df, list(claim_list))
+    if problem:
+        parts.append(
+            '<section id="claims"><h2>Claims: what the measurements say</h2>'
+            f"<p>The claims of this sweep could not be evaluated: {html.escape(problem)}</p>"
+            "</section>"
+        )
+    elif checked:
+        parts.append(_claims_section(table))
+    parts += [
         "<h2>Summary</h2>",
         f'<p id="summary">{html.escape(summary_text(stats))}</p>',
         "<p>A network is <em>collapsed</em> when it gives (nearly) the same output for every "
@@ -336,23 +779,33 @@ def build_html(df, sweep_name, figures):
         "threshold, or training diverged. Failed runs (status 'error') are left out of every "
         "rate.</p>",
     ]
+    if varied:
+        parts.append(_ranking_section(df, ranking, figures))
     if len(varied) >= 2:
-        parts += [_ranking_section(ranking), _pairs_section(df, ranking, figures)]
+        parts.append(_pairs_section(df, ranking, figures))
     elif len(varied) == 1:
-        parts += [_ranking_section(ranking), _single_factor_section(df, varied[0], figures)]
+        parts.append(_single_factor_section(df, varied[0], figures))
     else:
         parts.append(_single_config_section(df))
+    parts.append(_onset_section(df, checked, groups))
+    if checked and history is not None and not history.empty:
+        parts.append(_curves_section(checked, groups, history, figures))
     parts += [_fixed_section(df, varied), _config_section(df, varied), _errors_section(df)]
     body = "\n".join(p for p in parts if p)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n"
+        f"<script>{IMAGE_CHECK_SCRIPT}</script>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
 
 def write_report(sweep_dir):
     """Write `<sweep_dir>/report.html` and its figures as PNG files in `<sweep_dir>/figures/`.
+
+    The claims of `<sweep_dir>/multirun.yaml` (if any) are tested first; the history folder
+    (if any) gives the training curves.
 
     Args:
         sweep_dir: The sweep folder (holding runs/*.parquet).
@@ -365,8 +818,10 @@ def write_report(sweep_dir):
     """
     sweep = Path(sweep_dir)
     df = load_runs(sweep)
+    history = load_history(sweep)
+    claim_list = load_claims(sweep)
     figures = FigureWriter(sweep / FIGURE_DIR)
-    text = build_html(df, sweep.resolve().name, figures)
+    text = build_html(df, sweep.resolve().name, figures, claim_list, history)
     target = sweep / REPORT_NAME
     partial = sweep / f".{REPORT_NAME}.tmp"
     partial.write_text(text, encoding="utf-8")

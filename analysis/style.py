@@ -4,6 +4,8 @@ import numbers
 
 import pandas as pd
 
+from experiments.schema import METRICS
+
 FACTOR_DISPLAY = {
     "init": "initializer",
     "init_value": "constant init value",
@@ -47,7 +49,33 @@ METRIC_DISPLAY = {
     "ok": "ok",
     "diverged": "diverged",
     "error": "error",
+    "output_std": "output spread",
+    "loss": "evaluation loss",
+    "score": "score",
+    "majority_fraction": "majority-class share of predictions",
+    "dead_fraction": "dead unit share",
+    "neuron_similarity": "neuron similarity",
+    "weight_spread": "weight spread",
+    "grad_norm_ratio": "gradient norm ratio (first / last layer)",
+    "effect_low": "effect 95% CI low",
+    "effect_high": "effect 95% CI high",
+    "importance": "permutation importance",
 }
+for _name in METRICS:  # the same metric measured at initialization (the "_init" columns)
+    if _name in METRIC_DISPLAY:
+        METRIC_DISPLAY.setdefault(f"{_name}_init", f"{METRIC_DISPLAY[_name]} at init")
+
+# The history Parquet's metric names: there `loss` is the training loss of the epoch.
+HISTORY_DISPLAY = {
+    "loss": "training loss",
+    "eval_loss": "evaluation loss",
+    "rel_output_std": "output spread / target spread",
+    "dead_fraction": "dead unit share",
+    "neuron_similarity": "neuron similarity",
+    "weight_spread": "weight spread",
+}
+# Metrics drawn on a symmetric-log axis (they matter near 0 and can grow large).
+HISTORY_SYMLOG = {"rel_output_std", "weight_spread"}
 
 # Colormaps: collapse rate is a share in [0, 1] where high is bad (dark); the output spread
 # runs from 0 (collapsed, dark) upwards on a symmetric-log scale that still shows exact zeros.
@@ -56,6 +84,17 @@ SPREAD_CMAP = "mako"
 SPREAD_LINTHRESH = 1e-3  # below this the spread colour scale is linear
 MISSING_COLOR = "#d0d0d0"  # cells with no data (no networks, or a NaN statistic)
 BAR_COLOR = "#b03a48"
+COLLAPSED_COLOR = "#b03a48"  # a typical collapsed network's training curves
+HEALTHY_COLOR = "#2b6cb0"  # a typical healthy network's training curves
+IMPORTANCE_COLOR = "#4a5568"
+
+# Verdict of a claim -> background colour of its cell in the claims table.
+VERDICT_COLORS = {
+    "supported": "#c6f6d5",
+    "partly supported": "#fefcbf",
+    "not supported": "#e2e8f0",
+    "contradicted": "#fed7d7",
+}
 
 DIVERGED_MARK = "\u2020"  # dagger after a heatmap annotation: some networks there diverged
 
@@ -65,6 +104,9 @@ HEATMAP_MIN_SIZE = (4.2, 2.8)
 HEATMAP_MARGIN = (2.4, 1.6)  # room for tick labels, axis labels, colour bar, title
 BAR_SIZE_PER_LEVEL = 0.8
 BAR_MIN_SIZE = (4.0, 3.2)
+IMPORTANCE_ROW_HEIGHT = 0.32  # per factor, in the factor-importance figure
+IMPORTANCE_WIDTH = 9.0
+CURVES_SIZE = (9.0, 3.8)  # training curves: 2 x 3 panels
 DPI = 110
 
 

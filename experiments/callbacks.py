@@ -1,15 +1,38 @@
-"""Hydra callback: write the heatmap report when a multirun ends."""
+"""Hydra callback: write the heatmap report when a multirun ends, and say what failed."""
 
 import logging
+import sys
 
+from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
 
 log = logging.getLogger(__name__)
 
 
 class ReportCallback(Callback):
-    def on_multirun_end(self, config, **kwargs):
-        from analysis.report import write_report  # seaborn is only needed at the end
+    def __init__(self):
+        self.failed_jobs = 0
 
-        path = write_report(config.hydra.sweep.dir)
+    def on_job_end(self, config, job_return, **kwargs):
+        if job_return.status == JobStatus.FAILED:
+            self.failed_jobs += 1
+
+    def on_multirun_end(self, config, **kwargs):
+        from analysis.load import load_runs  # seaborn and friends are only needed at the end
+        from analysis.report import write_report
+
+        sweep_dir = config.hydra.sweep.dir
+        try:
+            runs = load_runs(sweep_dir)
+        except FileNotFoundError:
+            print(f"collapse-lab: no results in {sweep_dir}; {self.failed_jobs} jobs raised, "
+                  "see their logs", file=sys.stderr)
+            sys.exit(1)
+        path = write_report(sweep_dir)
         print(f"report: {path}")
+        errors = int((runs["status"] == "error").sum())
+        if errors or self.failed_jobs:
+            print(f"collapse-lab: {errors} of {len(runs)} networks failed and "
+                  f"{self.failed_jobs} jobs raised; see {path} and the jobs' logs",
+                  file=sys.stderr)
+            sys.exit(1)

@@ -25,7 +25,7 @@ REGISTRIES = {
 }
 
 # Keys that name a run but do not change what is trained: left out of config_id.
-NOT_IN_CONFIG_ID = ("seed", "replicates", "claims")
+NOT_IN_CONFIG_ID = ("seed", "replicates", "claims", "fresh")
 
 
 def _number(key, value, low=None, high=None, low_open=False, high_open=False, integer=False):
@@ -92,8 +92,11 @@ def validate(cfg):
 
 def config_id(cfg):
     """Stable 12-hex-digit hash of the resolved configuration, without seed and replicates."""
-    plain = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-    plain = {k: v for k, v in plain.items() if k not in NOT_IN_CONFIG_ID and k != "hydra"}
+    keys = [k for k in cfg if k not in NOT_IN_CONFIG_ID and k != "hydra"]
+    if isinstance(cfg, DictConfig):  # resolve only what is hashed: hydra's node may not resolve
+        plain = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True)
+    else:
+        plain = {k: cfg[k] for k in keys}
     text = json.dumps(plain, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 

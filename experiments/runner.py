@@ -1,4 +1,4 @@
-"""Trains every replicate of one configuration and writes its rows.
+"""Trains the replicates of one configuration that its results folder lacks, and writes them.
 
 Layout of a results folder (a sweep, or a single run):
     runs/<config_id>.parquet      one row per trained network
@@ -12,8 +12,10 @@ import traceback
 from pathlib import Path
 
 import keras
+import pandas as pd
 import tensorflow as tf
 
+from experiments import store
 from experiments.config import config_id, factor_values, validate
 from experiments.dataset import dataset_size
 from experiments.results import history_frame, runs_frame, write_parquet_atomic
@@ -23,18 +25,18 @@ from experiments.train import train_keras
 log = logging.getLogger(__name__)
 
 
-def train_replicates(cfg):
-    """Train every replicate of `cfg` one at a time with Keras.
+def train_replicates(cfg, replicates):
+    """Train the given replicates of `cfg` one at a time with Keras.
 
     Returns:
-        One (result, history, duration_s) per replicate, in replicate order.
+        {replicate: (result, history, duration_s)}.
     """
     tf.config.experimental.enable_op_determinism()
-    trained = []
-    for replicate in range(cfg.replicates):
+    trained = {}
+    for replicate in replicates:
         start = time.perf_counter()
         result, hist = guarded(train_keras, cfg, int(cfg.seed) + replicate)
-        trained.append((result, hist, time.perf_counter() - start))
+        trained[replicate] = (result, hist, time.perf_counter() - start)
     return trained
 
 
@@ -47,17 +49,18 @@ def guarded(train, cfg, seed):
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}, []
 
 
-def write_config(cfg, out_dir, trained, engine):
-    """Write the rows and history of one configuration's trained replicates.
+def write_config(cfg, out_dir, trained, engine, previous=(None, None)):
+    """Write one configuration's rows and history: those stored before plus those just trained.
 
     Args:
         cfg: The configuration.
         out_dir: Results folder (a sweep, or a single run).
-        trained: One (result, history, duration_s) per replicate, in replicate order.
+        trained: {replicate: (result, history, duration_s)} of the networks just trained.
         engine: 'keras' or 'batched', stored in the `engine` column.
+        previous: (runs frame, history frame) already stored for this configuration, or Nones.
 
     Returns:
-        The runs DataFrame that was written to `out_dir/runs/<config_id>.parquet`.
+        The runs DataFrame now in `out_dir/runs/<config_id>.parquet`.
     """
     cid = config_id(cfg)
     common = {
@@ -72,23 +75,35 @@ def write_config(cfg, out_dir, trained, engine):
         "schema_version": SCHEMA_VERSION,
     }
     rows, history = [], []
-    for replicate, (result, hist, duration) in enumerate(trained):
+    for replicate, (result, hist, duration) in sorted(trained.items()):
         rows.append({**common, **result, "replicate": replicate,
                      "seed": int(cfg.seed) + replicate, "duration_s": duration})
         history += [
             {"config_id": cid, "replicate": replicate, "epoch": e, "metric": m, "value": v}
             for e, m, v in hist
         ]
-    frame = runs_frame(rows)
-    write_parquet_atomic(history_frame(history), Path(out_dir) / "history" / f"{cid}.parquet")
-    write_parquet_atomic(frame, Path(out_dir) / "runs" / f"{cid}.parquet")
-    return frame
+    runs, hist = _merged(previous[0], runs_frame(rows)), _merged(previous[1], history_frame(history))
+    write_parquet_atomic(hist, Path(out_dir) / "history" / f"{cid}.parquet")
+    write_parquet_atomic(runs, Path(out_dir) / "runs" / f"{cid}.parquet")
+    return runs
+
+
+def _merged(before, new):
+    if before is None or before.empty:
+        return new
+    frame = pd.concat([before.astype(new.dtypes.to_dict()), new], ignore_index=True)
+    return frame.sort_values(["replicate"], kind="stable", ignore_index=True)
 
 
 def run_config(cfg, out_dir):
-    """Validate `cfg`, train its replicates with Keras and write their rows under `out_dir`."""
+    """Validate `cfg`, train the replicates `out_dir` lacks with Keras, write all its rows."""
     validate(cfg)
-    return write_config(cfg, out_dir, train_replicates(cfg), engine="keras")
+    previous = store.stored_config(out_dir, config_id(cfg))
+    missing = store.missing_replicates(cfg, previous[0])
+    if not missing:
+        log.info("config %s: all %d replicates already stored", config_id(cfg), cfg.replicates)
+        return previous[0]
+    return write_config(cfg, out_dir, train_replicates(cfg, missing), "keras", previous)
 
 
 def describe(frame):

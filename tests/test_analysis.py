@@ -245,6 +245,84 @@ def test_bootstrap_interval_is_one_when_all_collapsed():
     )
 
 
+def test_factor_ranking_has_interval_of_the_range(grid):
+    ranking = aggregate.factor_ranking(grid, ["lr", "init"]).set_index("factor")
+    for factor in ("init", "lr"):
+        row = ranking.loc[factor]
+        assert 0 <= row["effect_low"] <= row["effect"] <= row["effect_high"] <= 1
+
+
+def test_range_interval():
+    assert aggregate.range_interval([np.ones(4), np.zeros(5)]) == (1.0, 1.0)
+    assert aggregate.range_interval([np.ones(3), np.ones(3)]) == (0.0, 0.0)
+    assert aggregate.range_interval([np.ones(3), np.array([])]) == (0.0, 0.0)
+    assert all(math.isnan(v) for v in aggregate.range_interval([np.array([])]))
+
+
+def test_pair_interaction_zero_when_additive_positive_when_not():
+    def cells(rates):
+        return pd.DataFrame(
+            {
+                "a": ["x", "x", "y", "y"],
+                "b": [1, 2, 1, 2],
+                "n": [4, 4, 4, 4],
+                "collapse_rate": rates,
+            }
+        )
+
+    assert aggregate.pair_interaction(cells([0.0, 0.5, 0.25, 0.75]), "a", "b") == pytest.approx(0)
+    assert aggregate.pair_interaction(cells([0.0, 0.0, 0.0, 1.0]), "a", "b") == pytest.approx(0.25)
+    empty = cells([math.nan] * 4).assign(n=0)
+    assert math.isnan(aggregate.pair_interaction(empty, "a", "b"))
+
+
+def test_collapse_onset():
+    df = runs_frame(
+        [
+            run_row(collapsed=True, collapsed_init=True),
+            run_row(collapsed=True, collapsed_init=False),
+            run_row(status="diverged", collapsed_init=False),
+            run_row(collapsed=True, collapsed_init=None),
+            run_row(collapsed=False, collapsed_init=True),  # recovered: not collapsed
+            run_row(status="error", collapsed_init=True),
+        ]
+    )
+    onset = aggregate.collapse_onset(df)
+    assert onset == {
+        "collapsed": 4,
+        "at_init": 1,
+        "during_training": 2,
+        "unknown": 1,
+        "share_at_init": pytest.approx(1 / 3),
+        "share_during_training": pytest.approx(2 / 3),
+    }
+
+
+def test_typical_run_is_the_median_network():
+    df = runs_frame(
+        [run_row(replicate=r, rel_output_std=v) for r, v in enumerate([0.9, 0.1, 0.5, 0.3])]
+        + [run_row(replicate=9, status="diverged")]
+    )
+    assert aggregate.typical_run(df)["replicate"] == 3  # 0.3: lower middle of 0.1 0.3 0.5 0.9
+    assert aggregate.typical_run(df.iloc[:3])["replicate"] == 2
+    assert aggregate.typical_run(df.iloc[4:])["replicate"] == 9  # only NaN: still a network
+    assert aggregate.typical_run(df.iloc[:0]) is None
+
+
+def test_run_history_selects_one_network():
+    history = pd.DataFrame(
+        {
+            "config_id": ["a", "a", "a", "b"],
+            "replicate": [0, 0, 1, 0],
+            "epoch": [1, 0, 0, 0],
+            "metric": ["loss", "loss", "loss", "loss"],
+            "value": [0.5, 0.7, 0.6, 0.1],
+        }
+    ).astype(HISTORY_COLUMNS)
+    mine = aggregate.run_history(history, "a", 0)
+    assert mine["epoch"].tolist() == [0, 1] and mine["value"].tolist() == [0.7, 0.5]
+
+
 def test_summary_counts(grid):
     stats = aggregate.summary(grid)
     assert stats == {
@@ -387,10 +465,12 @@ def test_report_two_factors(tmp_path, grid):
     path = write_report(sweep)
     assert path == sweep / "report.html"
     text = path.read_text(encoding="utf-8")
-    assert text.count("<img") == 2 and len(images(text)) == 2
+    # two heatmaps of the one pair, and the factor-importance figure
+    assert text.count("<img") == 3 and len(images(text)) == 3
     assert all(png.startswith(b"\x89PNG") for png in images(text))
     pngs = sorted((sweep / "figures").glob("*.png"))
-    assert len(pngs) == 2
+    assert len(pngs) == 3
+    assert (sweep / "figures" / "importance.png") in pngs
     assert {p.read_bytes() for p in pngs} == set(images(text))
     assert "<h1>Collapse report: sweep-a</h1>" in text
     assert ("13 networks in 4 configurations; 6 collapsed (50%), 1 diverged, 1 failed.") in text
@@ -415,12 +495,38 @@ def test_report_pairs_sorted_by_strongest_effect(tmp_path):
                 )
     sweep = write_sweep(tmp_path / "three", runs_frame(rows))
     text = write_report(sweep).read_text(encoding="utf-8")
-    assert text.count("<img") == 6  # 3 pairs x 2 heatmaps
+    assert text.count("<img") == 7  # 3 pairs x 2 heatmaps + factor importance
     assert len(list((sweep / "figures").glob("heatmap_*.png"))) == 6
     titles = re.findall(r"<h3>(.*?)</h3>", text)
     assert len(titles) == 3
     assert "initializer" in titles[0] and "initializer" in titles[1]  # range 1 before range 0
     assert "initializer" not in titles[2]
+
+
+def test_report_caps_pair_heatmaps(tmp_path):
+    rows = [
+        run_row(
+            init=init,
+            lr=lr,
+            depth=depth,
+            width=width,
+            label_noise=noise,
+            collapsed=init == "zeros" and lr == 0.1,
+            rel_output_std=0.0 if init == "zeros" and lr == 0.1 else 0.5,
+        )
+        for init in ("zeros", "glorot_uniform")
+        for lr in (0.001, 0.1)
+        for depth in (1, 2)
+        for width in (4, 8)
+        for noise in (0.0, 0.2)
+    ]
+    sweep = write_sweep(tmp_path / "five", runs_frame(rows))
+    text = write_report(sweep).read_text(encoding="utf-8")
+    titles = re.findall(r"<h3>(.*?)</h3>", text)
+    assert len(titles) == 8  # of 10 pairs
+    assert "2 more pairs were not drawn" in text
+    assert "initializer" in titles[0] and "learning rate" in titles[0]  # the interaction
+    assert len(list((sweep / "figures").glob("heatmap_*.png"))) == 16
 
 
 def test_report_one_factor_draws_bars(tmp_path):

@@ -1,17 +1,18 @@
-"""The default launcher of `python run.py -m`: validate every job, then train them together.
+"""The default launcher of `python run.py -m`: check everything, then train networks together.
 
-1. Compose and validate every job's configuration, so a bad value stops the sweep with one line
+1. Compose and validate every job's configuration: a bad value stops the sweep with one line
    before anything is trained.
-2. With `hydra.launcher.engine=batched` (default), train every network of the sweep (jobs x
-   replicates) with the batched engine, compatible networks as one computation, with a progress
-   bar; `engine=keras` trains one network at a time with Keras instead.
-3. Run each job through Hydra's own `run_job` (its usual folder, logs and JobReturn); with the
-   batched engine the job only writes the rows already trained for it.
+2. Skip the replicates already stored in the sweep folder (resume); the `collapse` sweeper has
+   already checked the folder (another sweep, unreadable files, `fresh=true`).
+3. With `engine=batched` (default), train the missing networks in blocks with the batched
+   engine, locally or as Ray tasks (`executor=ray`), writing each block's rows as it finishes;
+   `engine=keras` trains one network at a time with Keras.
+4. Run each job through Hydra's own `run_job` (its usual folder, log and JobReturn); with the
+   batched engine the job only reports what was written for it.
 """
 
 import logging
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -22,27 +23,37 @@ from hydra.plugins.launcher import Launcher
 from omegaconf import open_dict
 
 log = logging.getLogger(__name__)
-ENGINES = ("batched", "keras")
+CHOICES = {"engine": ("batched", "keras"), "executor": ("local", "ray")}
 
 
 @dataclass
 class CollapseLauncherConf:
     _target_: str = "hydra_plugins.collapse_launcher.collapse_launcher.CollapseLauncher"
-    engine: str = "keras"  # batched: networks train together; keras: one at a time
+    engine: str = "batched"  # batched: networks train together; keras: one at a time
+    executor: str = "local"  # local, or ray: each block of networks is one Ray task
+    ray_address: Optional[str] = None  # None: start Ray on this machine; or a cluster address
     chunk_size: Optional[int] = None  # networks per computation; None: the engine decides
+    block_networks: int = 2000  # networks per block (written as soon as trained)
     progress: bool = True  # progress bar on the terminal
 
 
 ConfigStore.instance().store(group="hydra/launcher", name="collapse", node=CollapseLauncherConf)
 
 
+def _stop(message):
+    print(f"collapse-lab: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 class CollapseLauncher(Launcher):
-    def __init__(self, engine="batched", chunk_size=None, progress=True):
-        if engine not in ENGINES:
-            print(f"collapse-lab: hydra.launcher.engine={engine!r} is not an option; "
-                  f"allowed: {', '.join(ENGINES)}", file=sys.stderr)
-            sys.exit(2)
-        self.engine, self.chunk_size, self.progress = engine, chunk_size, progress
+    def __init__(self, engine="batched", executor="local", ray_address=None, chunk_size=None,
+                 block_networks=2000, progress=True):
+        for key, value in {"engine": engine, "executor": executor}.items():
+            if value not in CHOICES[key]:
+                _stop(f"hydra.launcher.{key}={value!r} is not an option; "
+                      f"allowed: {', '.join(CHOICES[key])}")
+        self.engine, self.executor, self.ray_address = engine, executor, ray_address
+        self.chunk_size, self.block_networks, self.progress = chunk_size, block_networks, progress
 
     def setup(self, *, hydra_context, task_function, config):
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
@@ -53,9 +64,11 @@ class CollapseLauncher(Launcher):
         configs = self._validated_configs(job_overrides)
         sweep_dir = str(self.config.hydra.sweep.dir)
         Path(sweep_dir).mkdir(parents=True, exist_ok=True)
+        stored = self._stored(sweep_dir)
         tasks = [self.task_function] * len(configs)
         if self.engine == "batched":
-            tasks = [_writer(sweep_dir, t) for t in self._train_batched(configs)]
+            collapsed = self._train_batched(configs, stored, sweep_dir)
+            tasks = [_reporter(collapsed) for _ in configs]
         log.info("Launching %d jobs locally", len(job_overrides))
         runs = []
         for idx, (overrides, cfg, task) in enumerate(
@@ -81,38 +94,61 @@ class CollapseLauncher(Launcher):
             try:
                 validate(cfg)
             except ConfigError as exc:
-                job = " ".join(filter_overrides(overrides))
-                print(f"collapse-lab: {exc} (job: {job}); nothing was trained", file=sys.stderr)
-                sys.exit(2)
+                _stop(f"{exc} (job: {' '.join(filter_overrides(overrides))}); "
+                      "nothing was trained")
         return configs
 
-    def _train_batched(self, configs):
-        """Train every replicate of every job; one list of (result, history, s) per job."""
+    def _stored(self, sweep_dir):
+        """Rows already in the sweep folder, by config_id (the sweeper checked the folder)."""
+        from experiments import store
+
+        try:
+            return store.stored_runs(sweep_dir)
+        except store.StoreError as exc:
+            _stop(str(exc))
+
+    def _train_batched(self, configs, stored, sweep_dir):
+        """Train every missing network in blocks; {config_id: collapsed count} of every job."""
         from tqdm import tqdm
 
-        from experiments.engine import train_many
+        from experiments import store
+        from experiments.blocks import make_blocks, train_block
+        from experiments.config import config_id
 
-        jobs = [(cfg, int(cfg.seed) + r) for cfg in configs for r in range(cfg.replicates)]
-        start = time.perf_counter()
-        with tqdm(total=len(jobs), unit="net", desc="training", disable=not self.progress,
-                  file=sys.stderr) as bar:
-            results = train_many(jobs, chunk_size=self.chunk_size, progress=bar.update)
-        per_network = (time.perf_counter() - start) / max(len(jobs), 1)  # amortized
-        log.info("trained %d networks in %.1f s", len(jobs), per_network * len(jobs))
-        trained, done = [], 0
+        pending, collapsed = [], {}
         for cfg in configs:
-            part = results[done:done + cfg.replicates]
-            trained.append([(result, hist, per_network) for result, hist in part])
-            done += cfg.replicates
-        return trained
+            cid = config_id(cfg)
+            missing = store.missing_replicates(cfg, stored.get(cid))
+            if missing:
+                pending.append((cfg, missing))
+            else:
+                collapsed[cid] = int(stored[cid]["collapsed"].fillna(False).sum())
+        total = sum(len(m) for _, m in pending)
+        skipped = sum(int(c.replicates) for c in configs) - total
+        if skipped:
+            log.info("resume: %d networks already stored, %d to train", skipped, total)
+        blocks = make_blocks(pending, self.block_networks)
+        with tqdm(total=total, unit="net", desc="training", disable=not self.progress,
+                  file=sys.stderr) as bar:
+            if self.executor == "ray":
+                from experiments.ray_executor import run_blocks
+
+                collapsed.update(run_blocks(blocks, sweep_dir, self.chunk_size, bar.update,
+                                            self.ray_address))
+            else:
+                for block in blocks:
+                    collapsed.update(train_block(block, sweep_dir, self.chunk_size, bar.update))
+        return collapsed
 
 
-def _writer(sweep_dir, trained):
-    """A task function that writes one job's already-trained rows."""
-    from experiments.runner import write_config
+def _reporter(collapsed):
+    """A task function that reports the rows already written for its job."""
+    from experiments.config import config_id
 
-    def write(cfg):
-        frame = write_config(cfg, sweep_dir, trained, engine="batched")
-        return int(frame["collapsed"].fillna(False).sum())
+    def report(cfg):
+        cid = config_id(cfg)
+        if cid not in collapsed:
+            raise RuntimeError(f"no rows were written for config {cid}: its block failed")
+        return collapsed[cid]
 
-    return write
+    return report

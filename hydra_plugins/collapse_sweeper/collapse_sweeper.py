@@ -14,6 +14,7 @@ Example (conf/experiment/seed_claims.yaml):
 
 import itertools
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -86,9 +87,16 @@ class CollapseSweeper(Sweeper):
         return jobs
 
     def sweep(self, arguments):
+        from experiments import store
+
         jobs = self.job_overrides(arguments)
         sweep_dir = Path(self.config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        try:  # before anything is written into the folder
+            store.prepare_folder(sweep_dir, list(self.config.hydra.overrides.task),
+                                 fresh=bool(self.config.get("fresh")))
+        except store.StoreError as exc:
+            print(f"collapse-lab: {exc}", file=sys.stderr)
+            sys.exit(2)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         log.info("Sweep: %d jobs", len(jobs))
         returns = self.launcher.launch(jobs, initial_job_idx=0)
