@@ -33,7 +33,7 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
     """Train every missing replicate of a block together, then write each config's rows.
 
     Returns:
-        {config_id: number of collapsed networks of that config}.
+        {config_id: (number of collapsed networks, tracebacks of its failed networks)}.
     """
     from experiments.engine import train_many
 
@@ -49,10 +49,11 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
                         for trained in train_replicates(cfg, reps).values()])
         engine = "keras"
     per_network = (time.perf_counter() - start) / max(len(jobs), 1)  # amortized over the block
-    collapsed = {}
+    outcome = {}
     for cfg, replicates in block:
         cid = config_id(cfg)
         trained = {r: tuple(next(results)[:2]) + (per_network,) for r in replicates}
         frame = write_config(cfg, out_dir, trained, engine, store.stored_config(out_dir, cid))
-        collapsed[cid] = int(frame["collapsed"].fillna(False).sum())
-    return collapsed
+        traces = [t[0].get("traceback") for t in trained.values() if t[0].get("traceback")]
+        outcome[cid] = (int(frame["collapsed"].fillna(False).sum()), traces)
+    return outcome

@@ -4,6 +4,7 @@ import hashlib
 import json
 import math
 import numbers
+import sys
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -127,3 +128,24 @@ def factor_values(cfg):
         "epochs": int(cfg.epochs),
         "batch_size": int(cfg.batch_size),
     }
+
+
+def validate_jobs(loader, config, job_overrides):
+    """Compose every job of a sweep and validate it; exit with one line on the first bad one.
+
+    Args:
+        loader: Hydra's config loader; config: the sweep's primary config;
+        job_overrides: one override list per job.
+
+    Returns:
+        The composed configuration of every job.
+    """
+    configs = [loader.load_sweep_config(config, list(o)) for o in job_overrides]
+    for overrides, cfg in zip(job_overrides, configs):
+        try:
+            validate(cfg)
+        except ConfigError as exc:
+            job = " ".join(o for o in overrides if not o.startswith("hydra."))
+            print(f"collapse-lab: {exc} (job: {job}); nothing was trained", file=sys.stderr)
+            sys.exit(2)
+    return configs

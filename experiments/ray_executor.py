@@ -19,7 +19,7 @@ def _train_block_task(block, out_dir, chunk_size):
 
 
 def run_blocks(blocks, out_dir, chunk_size, progress, address=None):
-    """Train and write every block as a Ray task; {config_id: collapsed count} of those done."""
+    """Train and write every block as a Ray task; train_block's outcome of those done."""
     import ray
 
     if not ray.is_initialized():

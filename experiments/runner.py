@@ -45,8 +45,9 @@ def guarded(train, cfg, seed):
     try:
         return train(cfg, seed)
     except Exception as exc:
-        log.error("config %s seed %d failed:\n%s", config_id(cfg), seed, traceback.format_exc())
-        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}, []
+        trace = traceback.format_exc()
+        log.error("config %s seed %d failed:\n%s", config_id(cfg), seed, trace)
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}", "traceback": trace}, []
 
 
 def write_config(cfg, out_dir, trained, engine, previous=(None, None)):

@@ -1,7 +1,7 @@
 """The default launcher of `python run.py -m`: check everything, then train networks together.
 
-1. Compose and validate every job's configuration: a bad value stops the sweep with one line
-   before anything is trained.
+1. Compose and validate every job's configuration (the sweeper did too; other sweepers may
+   not): a bad value stops the sweep with one line before anything is trained.
 2. Skip the replicates already stored in the sweep folder (resume); the `collapse` sweeper has
    already checked the folder (another sweep, unreadable files, `fresh=true`).
 3. With `engine=batched` (default), train the missing networks in blocks with the batched
@@ -61,14 +61,15 @@ class CollapseLauncher(Launcher):
     def launch(self, job_overrides, initial_job_idx):
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-        configs = self._validated_configs(job_overrides)
+        from experiments.config import validate_jobs
+
+        configs = validate_jobs(self.hydra_context.config_loader, self.config, job_overrides)
         sweep_dir = str(self.config.hydra.sweep.dir)
         Path(sweep_dir).mkdir(parents=True, exist_ok=True)
         stored = self._stored(sweep_dir)
         tasks = [self.task_function] * len(configs)
         if self.engine == "batched":
-            collapsed = self._train_batched(configs, stored, sweep_dir)
-            tasks = [_reporter(collapsed) for _ in configs]
+            tasks = [_reporter(self._train_batched(configs, stored, sweep_dir))] * len(configs)
         log.info("Launching %d jobs locally", len(job_overrides))
         runs = []
         for idx, (overrides, cfg, task) in enumerate(
@@ -84,20 +85,6 @@ class CollapseLauncher(Launcher):
             configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return runs
 
-    def _validated_configs(self, job_overrides):
-        from experiments.config import validate
-        from experiments.registry import ConfigError
-
-        loader = self.hydra_context.config_loader
-        configs = [loader.load_sweep_config(self.config, list(o)) for o in job_overrides]
-        for overrides, cfg in zip(job_overrides, configs):
-            try:
-                validate(cfg)
-            except ConfigError as exc:
-                _stop(f"{exc} (job: {' '.join(filter_overrides(overrides))}); "
-                      "nothing was trained")
-        return configs
-
     def _stored(self, sweep_dir):
         """Rows already in the sweep folder, by config_id (the sweeper checked the folder)."""
         from experiments import store
@@ -108,21 +95,21 @@ class CollapseLauncher(Launcher):
             _stop(str(exc))
 
     def _train_batched(self, configs, stored, sweep_dir):
-        """Train every missing network in blocks; {config_id: collapsed count} of every job."""
+        """Train every missing network in blocks; {config_id: (collapsed, tracebacks)}."""
         from tqdm import tqdm
 
         from experiments import store
         from experiments.blocks import make_blocks, train_block
         from experiments.config import config_id
 
-        pending, collapsed = [], {}
+        pending, outcome = [], {}
         for cfg in configs:
             cid = config_id(cfg)
             missing = store.missing_replicates(cfg, stored.get(cid))
             if missing:
                 pending.append((cfg, missing))
             else:
-                collapsed[cid] = int(stored[cid]["collapsed"].fillna(False).sum())
+                outcome[cid] = (int(stored[cid]["collapsed"].fillna(False).sum()), [])
         total = sum(len(m) for _, m in pending)
         skipped = sum(int(c.replicates) for c in configs) - total
         if skipped:
@@ -133,22 +120,26 @@ class CollapseLauncher(Launcher):
             if self.executor == "ray":
                 from experiments.ray_executor import run_blocks
 
-                collapsed.update(run_blocks(blocks, sweep_dir, self.chunk_size, bar.update,
+                outcome.update(run_blocks(blocks, sweep_dir, self.chunk_size, bar.update,
                                             self.ray_address))
             else:
                 for block in blocks:
-                    collapsed.update(train_block(block, sweep_dir, self.chunk_size, bar.update))
-        return collapsed
+                    outcome.update(train_block(block, sweep_dir, self.chunk_size, bar.update))
+        return outcome
 
 
-def _reporter(collapsed):
-    """A task function that reports the rows already written for its job."""
+def _reporter(outcome):
+    """A task function that reports, in the job's log, what was written for its job."""
     from experiments.config import config_id
 
     def report(cfg):
         cid = config_id(cfg)
-        if cid not in collapsed:
+        if cid not in outcome:
             raise RuntimeError(f"no rows were written for config {cid}: its block failed")
-        return collapsed[cid]
+        collapsed, traces = outcome[cid]
+        for trace in traces:
+            log.error("a network of config %s failed:\n%s", cid, trace)
+        log.info("config %s: %d/%d collapsed", cid, collapsed, cfg.replicates)
+        return outcome
 
     return report

@@ -88,8 +88,10 @@ class CollapseSweeper(Sweeper):
 
     def sweep(self, arguments):
         from experiments import store
+        from experiments.config import validate_jobs
 
         jobs = self.job_overrides(arguments)
+        validate_jobs(self.hydra_context.config_loader, self.config, jobs)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         try:  # before anything is written into the folder
             store.prepare_folder(sweep_dir, list(self.config.hydra.overrides.task),
