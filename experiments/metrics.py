@@ -1,8 +1,18 @@
-"""Collapse metrics of a trained network, computed with numpy from its outputs and activations.
+"""Collapse metrics of trained networks, computed with numpy from outputs and activations.
 
-Shapes: n = number of evaluation inputs, k = number of output units. Every function returns
-NaN (never raises) when its input holds NaN or inf, so a diverged network can still be scored.
+Every metric exists twice, with ONE implementation:
+  * `name_batch(...)` takes a leading member axis K (K networks of the same shape, e.g. the
+    members of one batched-engine chunk) and returns an array of shape (K,);
+  * `name(...)` takes one network (no member axis) and returns a Python scalar; it adds a
+    member axis of length 1 and calls `name_batch`, so both training engines score networks
+    with the same code.
+
+Shapes: K = networks, n = evaluation inputs, k = output units. Every function returns NaN
+(never raises) for a network whose input holds NaN or inf, so a diverged network can still be
+scored; one diverged member never affects the others.
 """
+
+import functools
 
 import numpy as np
 
@@ -14,9 +24,21 @@ EPS = 1e-7  # keras.backend.epsilon(): probabilities are clipped to [EPS, 1 - EP
 TASKS = ("binary", "multiclass", "regression")
 
 
-def _finite(*arrays):
-    """True if every entry of every array is finite."""
-    return all(np.all(np.isfinite(a)) for a in arrays)
+def _quiet(fn):
+    """Silence numpy's warnings: non-finite members give NaN on purpose, and are masked."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
+def _finite_members(*arrays):
+    """(K,) bool: True where every entry of member k of every array is finite."""
+    flags = [np.isfinite(a).reshape(len(a), -1).all(axis=1) for a in arrays]
+    return np.logical_and.reduce(flags)
 
 
 def _as_columns(x):
@@ -25,8 +47,37 @@ def _as_columns(x):
     return x[:, None] if x.ndim == 1 else x
 
 
+def _as_member_columns(x):
+    """(K, n) or (K, n, k) -> float64 array of shape (K, n, k)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x[:, :, None] if x.ndim == 2 else x
+
+
+def _over_inputs_last(activations):
+    """(K, n, units) activations as a (K, units, n) view, to reduce over inputs on the last axis.
+
+    Reductions over the last axis run fastest when that axis is contiguous in memory; the
+    batched engine stores activations as (K, units, n) and passes them transposed.
+    """
+    return np.moveaxis(_as_member_columns(activations), 1, -1)
+
+
+def _one(batch_value):
+    """The single member of a length-1 batch result, as a Python scalar."""
+    value = np.asarray(batch_value).reshape(-1)[0]
+    return bool(value) if value.dtype == bool else float(value)
+
+
 # -----------------------------------------------------------------------------
 # output collapse
+
+
+@_quiet
+def output_std_batch(outputs):
+    """Batched output_std: outputs (K, n) or (K, n, k) -> (K,) float."""
+    outputs = _as_member_columns(outputs)
+    std = np.mean(np.std(outputs, axis=1), axis=-1)
+    return np.where(_finite_members(outputs), std, np.nan)
 
 
 def output_std(outputs):
@@ -38,10 +89,14 @@ def output_std(outputs):
     Returns:
         Std over inputs (ddof=0) of each output unit, averaged over units. NaN if non-finite.
     """
-    outputs = _as_columns(outputs)
-    if not _finite(outputs):
-        return float("nan")
-    return float(np.mean(np.std(outputs, axis=0)))
+    return _one(output_std_batch(_as_columns(outputs)[None]))
+
+
+@_quiet
+def rel_output_std_batch(outputs, targets):
+    """Batched rel_output_std: outputs and targets (K, n) or (K, n, k) -> (K,) float."""
+    num, den = output_std_batch(outputs), output_std_batch(targets)
+    return np.where(np.isnan(num) | ~(den > 0), np.nan, num / den)
 
 
 def rel_output_std(outputs, targets):
@@ -55,10 +110,16 @@ def rel_output_std(outputs, targets):
         output_std(outputs) / output_std(targets); NaN if outputs are non-finite or the
         target std is 0.
     """
-    num, den = output_std(outputs), output_std(targets)
-    if np.isnan(num) or not den > 0:
-        return float("nan")
-    return num / den
+    return _one(rel_output_std_batch(_as_columns(outputs)[None], _as_columns(targets)[None]))
+
+
+def collapsed_batch(outputs, targets, threshold=COLLAPSE_THRESHOLD):
+    """Batched collapsed: (K, n[, k]) arrays, threshold scalar or (K,) -> (K,) bool."""
+    rel = rel_output_std_batch(outputs, targets)
+    finite = _finite_members(np.asarray(outputs))
+    with np.errstate(invalid="ignore"):
+        below = ~np.isnan(rel) & (rel < threshold)
+    return ~finite | below
 
 
 def collapsed(outputs, targets, threshold=COLLAPSE_THRESHOLD):
@@ -73,14 +134,23 @@ def collapsed(outputs, targets, threshold=COLLAPSE_THRESHOLD):
         True if any output is non-finite (diverged) or rel_output_std < threshold. False when
         the targets themselves are constant (relative spread undefined).
     """
-    if not _finite(outputs):
-        return True
-    rel = rel_output_std(outputs, targets)
-    return bool(not np.isnan(rel) and rel < threshold)
+    return _one(collapsed_batch(_as_columns(outputs)[None], _as_columns(targets)[None],
+                                threshold))
 
 
 # -----------------------------------------------------------------------------
 # decision collapse
+
+
+def predicted_classes_batch(outputs):
+    """Batched predicted_classes: outputs (K, n) or (K, n, k) -> (K, n) int."""
+    outputs = _as_member_columns(outputs)
+    finite = np.isfinite(outputs)
+    if outputs.shape[-1] == 1:
+        classes = (outputs[..., 0] >= 0.5).astype(int)
+    else:
+        classes = np.argmax(np.where(finite, outputs, 0.0), axis=-1)
+    return np.where(finite.all(axis=-1), classes, 0)
 
 
 def predicted_classes(outputs):
@@ -93,13 +163,33 @@ def predicted_classes(outputs):
         (n,) int array: p >= 0.5 for one unit, argmax for k units. A row holding any NaN or
         inf is assigned class 0 (a diverged network counts as predicting one class).
     """
-    outputs = _as_columns(outputs)
-    finite = np.all(np.isfinite(outputs), axis=1)
-    if outputs.shape[1] == 1:
-        classes = (outputs[:, 0] >= 0.5).astype(int)
-    else:
-        classes = np.argmax(np.where(np.isfinite(outputs), outputs, 0.0), axis=1)
-    return np.where(finite, classes, 0)
+    return predicted_classes_batch(_as_columns(outputs)[None])[0]
+
+
+def _mode_batch(values):
+    """Most common value of each row of (K, n) and its count; ties go to the smallest value.
+
+    Sorting puts equal values in runs; the first position where a run reaches the longest
+    run length lies in the smallest value among the most common ones.
+    """
+    s = np.sort(values, axis=1)
+    idx = np.arange(s.shape[1])
+    new_run = np.ones(s.shape, dtype=bool)
+    new_run[:, 1:] = s[:, 1:] != s[:, :-1]
+    run_start = np.maximum.accumulate(np.where(new_run, idx, 0), axis=1)
+    run_length = idx - run_start + 1
+    count = run_length.max(axis=1)
+    first_longest = np.argmax(run_length == count[:, None], axis=1)
+    return s[np.arange(len(s)), first_longest], count
+
+
+def majority_fraction_batch(classes):
+    """Batched majority_fraction: classes (K, n) -> (K,) float; NaN if n = 0."""
+    classes = np.asarray(classes)
+    classes = classes.reshape(len(classes), -1)
+    if classes.shape[1] == 0:
+        return np.full(len(classes), np.nan)
+    return _mode_batch(classes)[1] / classes.shape[1]
 
 
 def majority_fraction(classes):
@@ -111,11 +201,14 @@ def majority_fraction(classes):
     Returns:
         Count of the most common value / n; NaN if n = 0.
     """
-    classes = np.asarray(classes).reshape(-1)
-    if classes.size == 0:
-        return float("nan")
-    _, counts = np.unique(classes, return_counts=True)
-    return float(counts.max() / classes.size)
+    return _one(majority_fraction_batch(np.asarray(classes).reshape(1, -1)))
+
+
+def decision_collapsed_batch(pred_classes, true_classes, threshold=DECISION_THRESHOLD):
+    """Batched decision_collapsed: (K, n) predicted and true classes -> (K,) bool."""
+    one_sided_pred = majority_fraction_batch(pred_classes) >= threshold
+    one_sided_true = majority_fraction_batch(true_classes) >= threshold
+    return one_sided_pred & ~one_sided_true
 
 
 def decision_collapsed(pred_classes, true_classes, threshold=DECISION_THRESHOLD):
@@ -129,13 +222,23 @@ def decision_collapsed(pred_classes, true_classes, threshold=DECISION_THRESHOLD)
     Returns:
         majority_fraction(pred) >= threshold and majority_fraction(true) < threshold.
     """
-    one_sided_pred = majority_fraction(pred_classes) >= threshold
-    one_sided_true = majority_fraction(true_classes) >= threshold
-    return bool(one_sided_pred and not one_sided_true)
+    pred = np.asarray(pred_classes).reshape(1, -1)
+    true = np.asarray(true_classes).reshape(1, -1)
+    return _one(decision_collapsed_batch(pred, true, threshold))
 
 
 # -----------------------------------------------------------------------------
 # hidden units and weights
+
+
+@_quiet
+def unit_is_dead_batch(activations, tol=DEAD_TOL):
+    """Batched unit_is_dead: activations (K, n, units) -> (K, units) bool."""
+    a = _over_inputs_last(activations)
+    finite = np.isfinite(a).all(axis=-1)
+    if not finite.all():
+        a = np.where(np.isfinite(a), a, 0.0)
+    return (np.std(a, axis=-1) <= tol) | ~finite
 
 
 def unit_is_dead(activations, tol=DEAD_TOL):
@@ -148,10 +251,22 @@ def unit_is_dead(activations, tol=DEAD_TOL):
     Returns:
         (units,) bool array: std <= tol, or any non-finite value in that unit.
     """
-    a = _as_columns(activations)
-    finite = np.isfinite(a)
-    std = np.std(np.where(finite, a, 0.0), axis=0)
-    return (std <= tol) | ~np.all(finite, axis=0)
+    return unit_is_dead_batch(_as_columns(activations)[None], tol)[0]
+
+
+def dead_fraction_batch(layers, tol=DEAD_TOL):
+    """Batched dead_fraction: list of (K, n, units_i) -> (K,) float.
+
+    An empty list (no hidden units) gives a 0-d NaN array, which broadcasts to any K.
+    """
+    return _dead_share([unit_is_dead_batch(a, tol) for a in layers])
+
+
+def _dead_share(dead):
+    """dead_fraction_batch given each layer's (K, units_i) dead-unit mask."""
+    if not dead:
+        return np.array(np.nan)
+    return np.concatenate(dead, axis=1).mean(axis=1)
 
 
 def dead_fraction(layers, tol=DEAD_TOL):
@@ -164,11 +279,33 @@ def dead_fraction(layers, tol=DEAD_TOL):
     Returns:
         Dead units / total units; NaN for an empty list (no hidden units).
     """
-    dead = [unit_is_dead(a, tol) for a in layers]
-    total = sum(d.size for d in dead)
-    if total == 0:
-        return float("nan")
-    return float(sum(d.sum() for d in dead) / total)
+    return _one(dead_fraction_batch([_as_columns(a)[None] for a in layers], tol))
+
+
+def neuron_similarity_batch(activations, tol=DEAD_TOL):
+    """Batched neuron_similarity: activations (K, n, units) -> (K,) float."""
+    return _similarity(activations, ~unit_is_dead_batch(activations, tol))
+
+
+@_quiet
+def _similarity(activations, live):
+    """neuron_similarity_batch given the (K, units) live-unit mask.
+
+    The Pearson correlation of every pair of units comes from one covariance product per
+    member; pairs with a dead unit are masked out (dead columns are zeroed first so that a
+    NaN in a dead unit cannot reach a live pair).
+    """
+    centered = np.where(live[:, :, None], _over_inputs_last(activations), 0.0)
+    centered -= centered.mean(axis=-1, keepdims=True)  # in place: a fresh array from where
+    cov = centered @ centered.transpose(0, 2, 1)
+    std = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    corr = np.clip(cov / (std[:, :, None] * std[:, None, :]), -1.0, 1.0)
+    units = centered.shape[1]
+    pairs = live[:, :, None] & live[:, None, :] & np.triu(np.ones((units, units), bool), k=1)
+    n_live = live.sum(axis=1)
+    n_pairs = n_live * (n_live - 1) // 2
+    mean = np.where(pairs, np.abs(corr), 0.0).sum(axis=(1, 2)) / np.maximum(n_pairs, 1)
+    return np.where(n_live >= 2, np.clip(mean, 0.0, 1.0), np.nan)
 
 
 def neuron_similarity(activations, tol=DEAD_TOL):
@@ -182,14 +319,20 @@ def neuron_similarity(activations, tol=DEAD_TOL):
         Mean over pairs i < j of live units of |Pearson correlation| over inputs, in [0, 1].
         NaN when fewer than 2 units are live (undefined for a single live unit).
     """
-    a = _as_columns(activations)
-    live = a[:, ~unit_is_dead(a, tol)]
-    m = live.shape[1]
-    if m < 2:
-        return float("nan")
-    corr = np.corrcoef(live, rowvar=False)
-    pairs = np.abs(corr[np.triu_indices(m, k=1)])
-    return float(np.clip(np.mean(pairs), 0.0, 1.0))
+    return _one(neuron_similarity_batch(_as_columns(activations)[None], tol))
+
+
+@_quiet
+def weight_spread_batch(kernels):
+    """Batched weight_spread: list of (K, fan_in, fan_out) kernels -> (K,) float.
+
+    An empty list gives a 0-d NaN array, which broadcasts to any K.
+    """
+    kernels = [np.asarray(k, dtype=np.float64) for k in kernels]
+    if not kernels:
+        return np.array(np.nan)
+    spread = np.min([k.reshape(len(k), -1).std(axis=1) for k in kernels], axis=0)
+    return np.where(_finite_members(*kernels), spread, np.nan)
 
 
 def weight_spread(kernels):
@@ -201,10 +344,18 @@ def weight_spread(kernels):
     Returns:
         min over kernels of np.std(kernel); NaN for an empty list or any non-finite weight.
     """
-    kernels = [np.asarray(k, dtype=np.float64) for k in kernels]
-    if not kernels or not _finite(*kernels):
-        return float("nan")
-    return float(min(np.std(k) for k in kernels))
+    return _one(weight_spread_batch([np.asarray(k)[None] for k in kernels]))
+
+
+@_quiet
+def grad_norm_ratio_batch(first_grad, last_grad):
+    """Batched grad_norm_ratio: (K, ...) gradients -> (K,) float."""
+    first = np.asarray(first_grad, dtype=np.float64)
+    last = np.asarray(last_grad, dtype=np.float64)
+    num = np.linalg.norm(first.reshape(len(first), -1), axis=1)
+    den = np.linalg.norm(last.reshape(len(last), -1), axis=1)
+    ratio = np.where(den == 0, np.where(num == 0, np.nan, np.inf), num / den)
+    return np.where(_finite_members(first, last), ratio, np.nan)
 
 
 def grad_norm_ratio(first_grad, last_grad):
@@ -218,18 +369,22 @@ def grad_norm_ratio(first_grad, last_grad):
         ||first_grad|| / ||last_grad|| (Frobenius); NaN if both norms are 0 or any entry is
         non-finite; inf if only the denominator is 0.
     """
-    first = np.asarray(first_grad, dtype=np.float64)
-    last = np.asarray(last_grad, dtype=np.float64)
-    if not _finite(first, last):
-        return float("nan")
-    num, den = np.linalg.norm(first.ravel()), np.linalg.norm(last.ravel())
-    if den == 0:
-        return float("nan") if num == 0 else float("inf")
-    return float(num / den)
+    return _one(grad_norm_ratio_batch(np.asarray(first_grad)[None], np.asarray(last_grad)[None]))
 
 
 # -----------------------------------------------------------------------------
 # losses and scores (keras 3 semantics on probabilities, computed in float64)
+
+
+@_quiet
+def binary_crossentropy_batch(probs, y):
+    """Batched binary_crossentropy: probs (K, n[, 1]), y with K * n entries -> (K,)."""
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(p.shape)
+    finite = _finite_members(p, y)
+    p = np.clip(p, EPS, 1.0 - EPS)
+    bce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)).reshape(len(p), -1).mean(axis=1)
+    return np.where(finite, bce, np.nan)
 
 
 def binary_crossentropy(probs, y):
@@ -243,12 +398,19 @@ def binary_crossentropy(probs, y):
         -mean(y log p + (1 - y) log(1 - p)) with p clipped to [EPS, 1 - EPS]; NaN if
         non-finite.
     """
+    p = np.asarray(probs)
+    return _one(binary_crossentropy_batch(p[None], np.asarray(y).reshape((1, *p.shape))))
+
+
+@_quiet
+def categorical_crossentropy_batch(probs, onehot):
+    """Batched categorical_crossentropy: probs and onehot (K, n, k) -> (K,)."""
     p = np.asarray(probs, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).reshape(p.shape)
-    if not _finite(p, y):
-        return float("nan")
-    p = np.clip(p, EPS, 1.0 - EPS)
-    return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)))
+    t = np.asarray(onehot, dtype=np.float64)
+    finite = _finite_members(p, t)
+    p = np.clip(p / p.sum(axis=-1, keepdims=True), EPS, 1.0 - EPS)
+    cce = np.mean(-np.sum(t * np.log(p), axis=-1), axis=1)
+    return np.where(finite, cce, np.nan)
 
 
 def categorical_crossentropy(probs, onehot):
@@ -262,12 +424,17 @@ def categorical_crossentropy(probs, onehot):
         Rows of probs renormalized to sum 1, clipped to [EPS, 1 - EPS], then
         mean over inputs of -sum(onehot * log p); NaN if non-finite.
     """
-    p = np.asarray(probs, dtype=np.float64)
-    t = np.asarray(onehot, dtype=np.float64)
-    if not _finite(p, t):
-        return float("nan")
-    p = np.clip(p / p.sum(axis=-1, keepdims=True), EPS, 1.0 - EPS)
-    return float(np.mean(-np.sum(t * np.log(p), axis=-1)))
+    return _one(categorical_crossentropy_batch(np.asarray(probs)[None],
+                                               np.asarray(onehot)[None]))
+
+
+@_quiet
+def mean_squared_error_batch(pred, y):
+    """Batched mean_squared_error: pred (K, n[, 1]), y with as many entries -> (K,)."""
+    pred = np.asarray(pred, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(pred.shape)
+    mse = ((pred - y) ** 2).reshape(len(pred), -1).mean(axis=1)
+    return np.where(_finite_members(pred, y), mse, np.nan)
 
 
 def mean_squared_error(pred, y):
@@ -280,11 +447,18 @@ def mean_squared_error(pred, y):
     Returns:
         mean((pred - y)^2); NaN if non-finite.
     """
-    pred = np.asarray(pred, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).reshape(pred.shape)
-    if not _finite(pred, y):
-        return float("nan")
-    return float(np.mean((pred - y) ** 2))
+    pred = np.asarray(pred)
+    return _one(mean_squared_error_batch(pred[None], np.asarray(y).reshape((1, *pred.shape))))
+
+
+def accuracy_batch(pred_classes, true_classes):
+    """Batched accuracy: (K, n) predicted and true classes -> (K,) float; NaN if n = 0."""
+    pred = np.asarray(pred_classes)
+    true = np.asarray(true_classes)
+    pred, true = pred.reshape(len(pred), -1), true.reshape(len(true), -1)
+    if pred.shape[1] == 0:
+        return np.full(len(pred), np.nan)
+    return np.mean(pred == true, axis=1)
 
 
 def accuracy(pred_classes, true_classes):
@@ -297,11 +471,19 @@ def accuracy(pred_classes, true_classes):
     Returns:
         Accuracy in [0, 1]; NaN if n = 0.
     """
-    pred = np.asarray(pred_classes).reshape(-1)
-    true = np.asarray(true_classes).reshape(-1)
-    if pred.size == 0:
-        return float("nan")
-    return float(np.mean(pred == true))
+    return _one(accuracy_batch(np.asarray(pred_classes).reshape(1, -1),
+                               np.asarray(true_classes).reshape(1, -1)))
+
+
+@_quiet
+def r2_score_batch(pred, y):
+    """Batched r2_score: pred and y (K, n) or (K, n, 1) -> (K,) float."""
+    pred = np.asarray(pred, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    pred, y = pred.reshape(len(pred), -1), y.reshape(len(y), -1)
+    ss_tot = np.sum((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)
+    r2 = 1.0 - np.sum((y - pred) ** 2, axis=1) / ss_tot
+    return np.where(_finite_members(pred, y) & (ss_tot != 0), r2, np.nan)
 
 
 def r2_score(pred, y):
@@ -314,19 +496,25 @@ def r2_score(pred, y):
     Returns:
         1 - SS_res / SS_tot; NaN if SS_tot = 0 or anything is non-finite.
     """
-    pred = np.asarray(pred, dtype=np.float64).reshape(-1)
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    if not _finite(pred, y):
-        return float("nan")
-    ss_tot = np.sum((y - y.mean()) ** 2)
-    if ss_tot == 0:
-        return float("nan")
-    return float(1.0 - np.sum((y - pred) ** 2) / ss_tot)
+    return _one(r2_score_batch(np.asarray(pred).reshape(1, -1), np.asarray(y).reshape(1, -1)))
 
 
 def _check_task(task):
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+
+
+def baseline_score_batch(train_targets, eval_targets, task):
+    """Batched baseline_score: (K, n_train) and (K, n_eval) targets -> (K,) float."""
+    _check_task(task)
+    train = np.asarray(train_targets)
+    target = np.asarray(eval_targets)
+    train, target = train.reshape(len(train), -1), target.reshape(len(target), -1)
+    if task == "regression":
+        mean = np.mean(train, axis=1, dtype=np.float64)
+        return r2_score_batch(np.broadcast_to(mean[:, None], target.shape), target)
+    most_common = _mode_batch(train)[0]
+    return accuracy_batch(np.broadcast_to(most_common[:, None], target.shape), target)
 
 
 def baseline_score(train_targets, eval_targets, task):
@@ -341,17 +529,115 @@ def baseline_score(train_targets, eval_targets, task):
         Accuracy of always predicting the most common training class (ties: the smallest
         class), or R^2 of always predicting the training mean.
     """
-    _check_task(task)
-    train = np.asarray(train_targets).reshape(-1)
-    target = np.asarray(eval_targets).reshape(-1)
-    if task == "regression":
-        return r2_score(np.full(target.shape, np.mean(train, dtype=np.float64)), target)
-    values, counts = np.unique(train, return_counts=True)
-    return accuracy(np.full(target.shape, values[np.argmax(counts)]), target)
+    return _one(baseline_score_batch(np.asarray(train_targets).reshape(1, -1),
+                                     np.asarray(eval_targets).reshape(1, -1), task))
 
 
 # -----------------------------------------------------------------------------
-# entry point for the training engines
+# entry points for the training engines
+
+NETWORK_METRICS = ("output_std", "rel_output_std", "collapsed", "majority_fraction",
+                   "decision_collapsed", "dead_fraction", "neuron_similarity", "weight_spread",
+                   "loss", "score", "baseline_score")
+
+
+def network_metrics_batch(
+    outputs, targets, hidden, kernels, task, train_targets=None, threshold=COLLAPSE_THRESHOLD,
+    names=NETWORK_METRICS,
+):
+    """All collapse metrics of K networks of one shape, each on its own evaluation set.
+
+    Args:
+        outputs: (K, n, k) outputs after the output activation (k = 1 for binary/regression).
+        targets: (K, n) int labels for 'binary'/'multiclass'; (K, n) or (K, n, 1) floats for
+            'regression'.
+        hidden: list of (K, n, units) activations of every hidden layer.
+        kernels: list of (K, fan_in, fan_out) Dense kernels, output layer included.
+        task: 'binary', 'multiclass' or 'regression'.
+        train_targets: (K, n_train) training targets for baseline_score; None gives NaN.
+        threshold: see collapsed; a scalar or one value per network, shape (K,).
+        names: the metrics to compute, a subset of NETWORK_METRICS (default: all of them).
+
+    Returns:
+        dict name -> (K,) array (bool for collapsed and decision_collapsed), in the order of
+        `names`; majority_fraction and decision_collapsed are None for regression. Use
+        `member_metrics` for one network's values as Python scalars.
+    """
+    _check_task(task)
+    outputs = _as_member_columns(outputs)
+    n_members = len(outputs)
+
+    def per_member(values):
+        return np.broadcast_to(values, (n_members,))  # metrics undefined for all give 0-d NaN
+
+    if task == "regression":
+        target_matrix = _as_member_columns(targets)
+        labels = None
+    else:
+        labels = np.asarray(targets).reshape(n_members, -1).astype(int)
+        if task == "binary":
+            target_matrix = labels[:, :, None].astype(np.float64)
+        else:
+            target_matrix = np.eye(outputs.shape[2])[labels]
+
+    @functools.cache
+    def pred():
+        return predicted_classes_batch(outputs)
+
+    @functools.cache
+    def dead():  # shared by dead_fraction and neuron_similarity
+        return [unit_is_dead_batch(h) for h in hidden]
+
+    def loss():
+        if task == "regression":
+            return mean_squared_error_batch(outputs, target_matrix)
+        if task == "binary":
+            return binary_crossentropy_batch(outputs, target_matrix)
+        return categorical_crossentropy_batch(outputs, target_matrix)
+
+    def score():
+        if task == "regression":
+            return r2_score_batch(outputs, target_matrix)
+        return np.where(_finite_members(outputs), accuracy_batch(pred(), labels), np.nan)
+
+    def baseline():
+        if train_targets is None:
+            return np.full(n_members, np.nan)
+        return baseline_score_batch(train_targets, targets, task)
+
+    def similarity():
+        return _similarity(hidden[-1], ~dead()[-1]) if hidden else np.array(np.nan)
+
+    classification = task != "regression"
+    compute = {
+        "output_std": lambda: output_std_batch(outputs),
+        "rel_output_std": lambda: rel_output_std_batch(outputs, target_matrix),
+        "collapsed": lambda: collapsed_batch(outputs, target_matrix, threshold),
+        "majority_fraction": lambda: majority_fraction_batch(pred()) if classification else None,
+        "decision_collapsed": (lambda: decision_collapsed_batch(pred(), labels)
+                               if classification else None),
+        "dead_fraction": lambda: per_member(_dead_share(dead())),
+        "neuron_similarity": lambda: per_member(similarity()),
+        "weight_spread": lambda: per_member(weight_spread_batch(kernels)),
+        "loss": loss,
+        "score": score,
+        "baseline_score": baseline,
+    }
+    return {name: compute[name]() for name in names}
+
+
+def member_metrics(batch, index):
+    """One network's values of a batch of metrics, as Python scalars.
+
+    Args:
+        batch: dict of name -> (K,) array or None, as network_metrics_batch returns.
+        index: the network's position on the member axis.
+
+    Returns:
+        dict name -> float, bool, or None (a metric undefined for the task).
+    """
+    return {name: None if values is None else _one(values[index])
+            for name, values in batch.items()}
 
 
 def network_metrics(
@@ -376,38 +662,11 @@ def network_metrics(
         Non-finite outputs give collapsed True and NaN loss and score.
     """
     _check_task(task)
-    outputs = _as_columns(outputs)
-    finite = _finite(outputs)
-    majority, decision = None, None
-    if task == "regression":
-        target_matrix = _as_columns(targets)
-        loss = mean_squared_error(outputs, target_matrix)
-        score = r2_score(outputs, target_matrix)
-    else:
-        labels = np.asarray(targets).reshape(-1).astype(int)
-        if task == "binary":
-            target_matrix = labels.reshape(-1, 1).astype(np.float64)
-            loss = binary_crossentropy(outputs, target_matrix)
-        else:
-            target_matrix = np.eye(outputs.shape[1])[labels]
-            loss = categorical_crossentropy(outputs, target_matrix)
-        pred = predicted_classes(outputs)
-        score = accuracy(pred, labels) if finite else float("nan")
-        majority = majority_fraction(pred)
-        decision = decision_collapsed(pred, labels)
-    base = float("nan")
-    if train_targets is not None:
-        base = baseline_score(train_targets, targets, task)
-    return {
-        "output_std": output_std(outputs),
-        "rel_output_std": rel_output_std(outputs, target_matrix),
-        "collapsed": collapsed(outputs, target_matrix, threshold),
-        "majority_fraction": majority,
-        "decision_collapsed": decision,
-        "dead_fraction": dead_fraction(hidden),
-        "neuron_similarity": neuron_similarity(hidden[-1]) if hidden else float("nan"),
-        "weight_spread": weight_spread(kernels),
-        "loss": loss,
-        "score": score,
-        "baseline_score": base,
-    }
+
+    def one(a):
+        return None if a is None else np.asarray(a)[None]
+
+    batch = network_metrics_batch(
+        _as_columns(outputs)[None], one(targets), [_as_columns(h)[None] for h in hidden],
+        [one(k) for k in kernels], task, one(train_targets), threshold)
+    return member_metrics(batch, 0)

@@ -382,3 +382,94 @@ def test_network_metrics_constant_outputs_and_no_hidden_layers():
     assert result["loss"] == pytest.approx(math.log(2))
     assert math.isnan(result["dead_fraction"])
     assert math.isnan(result["neuron_similarity"])
+
+
+# -----------------------------------------------------------------------------
+# batched metrics: a leading member axis, one value per network
+
+
+def stack(*arrays):
+    return np.stack([np.asarray(a, dtype=np.float64) for a in arrays])
+
+
+def test_batched_output_metrics_per_member():
+    targets = np.array([[0.0], [1.0], [0.0], [1.0]])  # std 0.5
+    spread = np.array([[0.4], [0.6], [0.4], [0.6]])  # std 0.1
+    tiny = np.array([[0.5], [0.501], [0.5], [0.501]])  # std 0.0005
+    broken = np.array([[0.2], [NAN], [0.7], [0.1]])
+    outputs, target_stack = stack(spread, tiny, broken), stack(targets, targets, targets)
+    np.testing.assert_allclose(m.output_std_batch(outputs)[:2], [0.1, 0.0005])
+    rel = m.rel_output_std_batch(outputs, target_stack)
+    np.testing.assert_allclose(rel[:2], [0.2, 0.001])
+    assert math.isnan(rel[2])  # only the broken member is NaN
+    np.testing.assert_array_equal(m.collapsed_batch(outputs, target_stack), [False, True, True])
+    # one threshold per member
+    per_member = m.collapsed_batch(outputs, target_stack, threshold=np.array([0.3, 0.0005, 1]))
+    np.testing.assert_array_equal(per_member, [True, False, True])
+
+
+def test_batched_single_functions_agree_on_every_member():
+    rng = np.random.default_rng(3)
+    outputs = rng.random((5, 20, 1))
+    labels = rng.integers(0, 2, (5, 20))
+    hidden = rng.normal(size=(5, 20, 4)) * (rng.random((5, 1, 4)) > 0.3)
+    grads = rng.normal(size=(5, 3, 4)), rng.normal(size=(5, 4, 1))
+    batch = m.network_metrics_batch(outputs, labels, [hidden], [grads[0], grads[1]], "binary",
+                                    train_targets=labels[:, ::-1])
+    for k in range(5):
+        single = m.network_metrics(outputs[k], labels[k], [hidden[k]], [grads[0][k], grads[1][k]],
+                                   "binary", train_targets=labels[k, ::-1])
+        assert m.member_metrics(batch, k) == pytest.approx(single, nan_ok=True)
+        assert m.grad_norm_ratio_batch(*grads)[k] == m.grad_norm_ratio(grads[0][k], grads[1][k])
+    assert set(batch) == KEYS
+
+
+def test_batched_majority_and_mode_ties():
+    # member 0: [2, 2, 1, 1]: tie -> 0.5; member 1: all 3 -> 1.0
+    classes = np.array([[2, 2, 1, 1], [3, 3, 3, 3]])
+    np.testing.assert_allclose(m.majority_fraction_batch(classes), [0.5, 1.0])
+    # baseline: ties go to the smallest class (1 for member 0), eval [1, 1, 2, 0] -> 0.5
+    score = m.baseline_score_batch(classes, np.array([[1, 1, 2, 0], [3, 0, 0, 0]]), "binary")
+    np.testing.assert_allclose(score, [0.5, 0.25])
+    assert math.isnan(m.majority_fraction_batch(np.zeros((2, 0), dtype=int))[1])
+
+
+def test_batched_hidden_metrics_isolate_a_nan_member():
+    # member 0: HIDDEN's layers (see below); member 1: everything NaN
+    layers = [stack(h, np.full_like(h, NAN)) for h in HIDDEN]
+    np.testing.assert_allclose(m.dead_fraction_batch(layers), [0.25, 1.0])
+    similarity = m.neuron_similarity_batch(layers[1])
+    assert similarity[0] == pytest.approx(1.0)
+    assert math.isnan(similarity[1])
+    kernels = [stack(k, np.full_like(k, NAN)) for k in KERNELS]
+    spread = m.weight_spread_batch(kernels)
+    assert spread[0] == pytest.approx(1.0) and math.isnan(spread[1])
+
+
+def test_batched_losses_and_scores():
+    probs = stack([[0.5], [0.5]], [[0.75], [0.25]])
+    y = np.array([[0, 1], [1, 0]])
+    np.testing.assert_allclose(m.binary_crossentropy_batch(probs, y),
+                               [math.log(2), -math.log(0.75)])
+    # regression: member 0 errors [0, 0, 2]; member 1 NaN
+    pred = stack([[1.0], [2.0], [3.0]], [[NAN], [1.0], [1.0]])
+    mse = m.mean_squared_error_batch(pred, np.array([[1, 2, 5], [1, 2, 5]]))
+    assert mse[0] == pytest.approx(4 / 3) and math.isnan(mse[1])
+    r2 = m.r2_score_batch(stack([1, 2, 3, 3], [1, 2, 3, 4]), stack([1, 2, 3, 4], [1, 2, 3, 4]))
+    np.testing.assert_allclose(r2, [0.8, 1.0])
+    np.testing.assert_allclose(m.accuracy_batch(np.array([[0, 1], [1, 1]]),
+                                                np.array([[0, 0], [1, 1]])), [0.5, 1.0])
+
+
+def test_network_metrics_batch_names_subset():
+    outputs = stack([[0.75], [0.25], [0.75], [0.25]], np.full((4, 1), 0.5))
+    labels = np.array([[1, 0, 1, 0], [1, 0, 1, 0]])
+    hidden = [stack(h, h) for h in HIDDEN]
+    kernels = [stack(k, k) for k in KERNELS]
+    subset = m.network_metrics_batch(outputs, labels, hidden, kernels, "binary",
+                                     names=("loss", "rel_output_std", "dead_fraction"))
+    assert list(subset) == ["loss", "rel_output_std", "dead_fraction"]
+    np.testing.assert_allclose(subset["loss"], [-math.log(0.75), math.log(2)])
+    np.testing.assert_allclose(subset["rel_output_std"], [0.5, 0.0])
+    full = m.network_metrics_batch(outputs, labels, hidden, kernels, "regression")
+    assert full["majority_fraction"] is None and full["decision_collapsed"] is None
