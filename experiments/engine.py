@@ -14,7 +14,7 @@ averaging and TerminateOnNaN; results and history are scored with the same funct
 axis: a diverging member never changes the numbers of the others.
 
 Members of one computation must share the network and data shapes (see `_shape_key`); they
-may differ in initializer, learning rate, activation, optimizer, regularization, dropout rate,
+may differ in initializer, learning rate, activation, regularization, dropout rate,
 dataset content and seed.
 
 Example:
@@ -36,17 +36,23 @@ import tensorflow as tf
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import metrics
+from experiments.activation import ACTIVATION, keras_activation
 from experiments.dataset import make_dataset
 from experiments.init import make_initializer
 from experiments.model import build_model, output_units
 from experiments.regularization import make_regularization
 from experiments.train import HISTORY_METRICS, epoch_orders, fit_targets
 
-JIT_COMPILE = True  # XLA fuses each step into a few kernels: ~4x faster steps than plain TF
+JIT_COMPILE = True  # training under XLA: each step is a few fused kernels, ~4x faster than TF's
+# The probes run ~20 times per chunk: plain TF graphs start faster than XLA compiles, and
+# their kernels are Keras's own (TensorFlow's), so the probed activations are Keras's too.
+PROBE_JIT = False
 MEMORY_BUDGET = 1 << 30  # bytes one chunk may use (inputs, snapshots, metric temporaries)
 MAX_CHUNK = 4096  # members per computation, whatever the budget allows
-MEMBER_MULTIPLE = 16  # chunks are padded to a multiple of this many members (SIMD lanes)
+MEMBER_MULTIPLE = 16  # activation blocks are padded to a multiple of this (AVX-512 lanes)
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+# The padding block beside a lone activation (see _plan): a cheap one.
+PARTNER_ACTIVATION = {name: "linear" for name in ACTIVATION.names()} | {"linear": "relu"}
 
 
 
@@ -196,7 +202,8 @@ def _shape_key(member):
     settings, data = member.settings, member.data
     return (data.task, data.n_features, output_units(data.task, data.n_classes),
             settings.model["depth"], settings.model["width"], len(data.x_train),
-            len(data.x_eval), settings.epochs, settings.batch_size, member.dropout > 0)
+            len(data.x_eval), settings.epochs, settings.batch_size, settings.optimizer["name"],
+            member.dropout > 0)
 
 
 # -----------------------------------------------------------------------------
@@ -216,9 +223,9 @@ class _Spec:
     n_eval: int
     epochs: int
     batch_size: int
+    optimizer: str
     dropout: bool
     blocks: tuple  # ((activation, members), ...): the member axis, one block per activation
-    optimizers: tuple  # optimizer names used by some member, sorted
 
     @property
     def members(self):
@@ -341,8 +348,8 @@ class _Program:
     count (Keras's optimizer.iterations, also the dropout seed generators' counter).
 
     Per-chunk constants (dict of (K,) tensors unless noted): lr, momentum, l1, l2, rate,
-    scale (1 / (1 - rate)), drop_seed (depth, K) uint32, opt (O, K) bool masks over
-    spec.optimizers, x_eval (n_eval, features, K) and y_eval (n_eval, outputs, K).
+    scale (1 / (1 - rate)), drop_seed (depth, K) uint32, x_eval (n_eval, features, K) and
+    y_eval (n_eval, outputs, K).
     """
 
     def __init__(self, spec):
@@ -352,13 +359,14 @@ class _Program:
         self.valid = np.arange(spec.batch_size)[None, :] < np.asarray(sizes)[:, None]
         self.blocks, start = [], 0  # (activation function, first member, end)
         for name, size in spec.blocks:
-            self.blocks.append((keras.activations.get(name), start, start + size))
+            self.blocks.append((keras.activations.get(keras_activation(name)), start,
+                                start + size))
             start += size
-        # Three programs, not one: XLA compiles each on one core, and the training program
-        # compiles on a worker thread while the probes compile and run (see _run_chunk).
-        self.train, self.probe, self.grads = (
-            tf.function(fn, jit_compile=JIT_COMPILE, autograph=False)
-            for fn in (self._train, self._probe, self._grads))
+        # Three programs, not one: the training program compiles on a worker thread while
+        # the probes are built and run at initialization (see _run_chunk).
+        self.train = tf.function(self._train, jit_compile=JIT_COMPILE, autograph=False)
+        self.probe, self.grads = (tf.function(fn, jit_compile=PROBE_JIT, autograph=False)
+                                  for fn in (self._probe, self._grads))
 
     # forward pass and losses
 
@@ -417,16 +425,10 @@ class _Program:
     # training
 
     def _update(self, params, grads, m, v, c, step):
-        """Each member's optimizer update (several optimizers in one chunk are masked)."""
-        new = [[], [], []]
-        for p, g, m_p, v_p in zip(params, grads, m, v, strict=True):
-            candidates = [UPDATES[name](p, g, m_p, v_p, c, step) for name in self.spec.optimizers]
-            chosen = candidates[0]
-            for mask, candidate in zip(tf.unstack(c["opt"])[1:], candidates[1:], strict=True):
-                chosen = [tf.where(mask, a, b) for a, b in zip(candidate, chosen, strict=True)]
-            for part, value in zip(new, chosen, strict=True):
-                part.append(value)
-        return new
+        """The optimizer's update of every weight tensor: new (params, m, v) lists."""
+        update = UPDATES[self.spec.optimizer]
+        new = [update(*parts, c, step) for parts in zip(params, grads, m, v, strict=True)]
+        return [list(part) for part in zip(*new, strict=True)]
 
     def _step(self, i, params, m, v, active, step, total, count, x, y, c):
         """One batch for every member; members stopped by TerminateOnNaN stay frozen."""
@@ -510,7 +512,7 @@ _PROGRAMS = {}
 
 
 def _program(spec):
-    """The compiled programs of `spec`, built once per process (XLA compiles take ~0.5 s)."""
+    """The programs of `spec`, built once per process (the XLA compile takes ~0.5 s)."""
     if spec not in _PROGRAMS:
         _PROGRAMS[spec] = _Program(spec)
     return _PROGRAMS[spec]
@@ -538,6 +540,7 @@ class _Chunk:
     """
 
     def __init__(self, slots, real, spec):
+        """slots: the member in every slot (padding included); real: which slots count."""
         self.spec, self.padded = spec, slots
         index = np.flatnonzero(real)
         self.members = [slots[i] for i in index]
@@ -545,7 +548,6 @@ class _Chunk:
         self.real = slice(None) if len(index) == len(slots) else index
         padded = slots
         settings = [m.settings for m in padded]
-        opt_names = [c.optimizer["name"] for c in settings]
         rates = np.asarray([m.dropout for m in padded])
         self.constants = {
             "lr": np.float32([c.lr for c in settings]),
@@ -557,7 +559,6 @@ class _Chunk:
             "scale": np.float32(1.0 / (1.0 - rates)),
             "drop_seed": np.uint32([[_seed_word(m.seed + 1000 + layer) for m in padded]
                                     for layer in range(spec.depth)]),
-            "opt": np.asarray([[o == name for o in opt_names] for name in spec.optimizers]),
             "x_eval": _member_last([m.data.x_eval for m in padded]),
             "y_eval": _member_last([fit_targets(m.data, m.data.y_eval) for m in padded]),
         }
@@ -661,7 +662,7 @@ def _run_chunk(chunk):
     with ThreadPoolExecutor(max_workers=1) as worker:
         state = chunk.initial_state()
         batches, pending = chunk.batches(0), None
-        warm = worker.submit(train, state, batches)  # compiles while the probes compile
+        warm = worker.submit(train, state, batches)  # XLA compiles it while the probes run
         at_init = probe(state, final=True)
         warm.result()
         at_init = worker.submit(scorer.measure, *at_init, True)
@@ -734,25 +735,34 @@ def _plan(key, group, chunk_size):
     Every activation's members are dealt round-robin over the chunks, so every chunk has
     the same activation blocks; blocks are padded to a multiple of MEMBER_MULTIPLE.
 
+    A network's numbers must not depend on what else it is trained with. XLA fuses
+    operations differently in differently built programs, which changes float32 rounding
+    (~1e-7, enough to part chaotic runs); block sizes and K change nothing, and neither does
+    the set of activation blocks as long as there are two or more (one block alone builds a
+    different program), so a lone activation gets a padding block beside it.
+
     Returns:
         (spec, [chunk]).
     """
     by_activation = {}
     for member in group:
         by_activation.setdefault(member.settings.activation, []).append(member)
+    if len(by_activation) == 1:
+        (alone,) = by_activation
+        by_activation[PARTNER_ACTIVATION[alone]] = []
     n_chunks = -(-len(group) // chunk_size)
-    blocks = tuple((name, _round_up(-(-len(ms) // n_chunks), MEMBER_MULTIPLE))
+    blocks = tuple((name, max(MEMBER_MULTIPLE, _round_up(-(-len(ms) // n_chunks),
+                                                         MEMBER_MULTIPLE)))
                    for name, ms in sorted(by_activation.items()))
-    spec = _Spec(*key[:-1], dropout=key[-1], blocks=blocks, optimizers=OPTIMIZERS)
+    spec = _Spec(*key[:-1], dropout=key[-1], blocks=blocks)
     chunks = []
     for j in range(n_chunks):
         slots, real = [], []
         for name, size in blocks:
             part = by_activation[name][j::n_chunks]
-            slots += part + [by_activation[name][0]] * (size - len(part))
+            slots += part + [(by_activation[name] or group)[0]] * (size - len(part))
             real += [True] * len(part) + [False] * (size - len(part))
-        if any(real):
-            chunks.append(_Chunk(slots, real, spec))
+        chunks.append(_Chunk(slots, real, spec))
     return spec, chunks
 
 
@@ -778,8 +788,9 @@ def train_many(jobs, chunk_size=None, progress=None, return_weights=False):
 
     Args:
         jobs: list of (cfg, seed), cfg a composed config as train_keras takes.
-        chunk_size: most networks per computation; None picks one per shape so that a chunk
-            stays within about MEMORY_BUDGET bytes.
+        chunk_size: about the most networks per computation (activation blocks are padded
+            to multiples of MEMBER_MULTIPLE); None picks one per shape so that a chunk stays
+            within about MEMORY_BUDGET bytes.
         progress: optional callable(n_done), called after each chunk with the number of jobs
             finished so far.
         return_weights: also return each network's final weights.

@@ -53,6 +53,16 @@ def _as_member_columns(x):
     return x[:, :, None] if x.ndim == 2 else x
 
 
+def _member_rows(x):
+    """(K, ...) -> float64 (K, m) with each member's values contiguous.
+
+    Sums over a contiguous row are done the same way whatever the input's memory layout and
+    K, so a network's metrics do not depend on the others stacked with it.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return np.ascontiguousarray(x.reshape(len(x), -1))
+
+
 def _over_inputs_last(activations):
     """(K, n, units) activations as a (K, units, n) view, to reduce over inputs on the last axis.
 
@@ -328,10 +338,10 @@ def weight_spread_batch(kernels):
 
     An empty list gives a 0-d NaN array, which broadcasts to any K.
     """
-    kernels = [np.asarray(k, dtype=np.float64) for k in kernels]
+    kernels = [_member_rows(k) for k in kernels]
     if not kernels:
         return np.array(np.nan)
-    spread = np.min([k.reshape(len(k), -1).std(axis=1) for k in kernels], axis=0)
+    spread = np.min([k.std(axis=1) for k in kernels], axis=0)
     return np.where(_finite_members(*kernels), spread, np.nan)
 
 
@@ -350,10 +360,8 @@ def weight_spread(kernels):
 @_quiet
 def grad_norm_ratio_batch(first_grad, last_grad):
     """Batched grad_norm_ratio: (K, ...) gradients -> (K,) float."""
-    first = np.asarray(first_grad, dtype=np.float64)
-    last = np.asarray(last_grad, dtype=np.float64)
-    num = np.linalg.norm(first.reshape(len(first), -1), axis=1)
-    den = np.linalg.norm(last.reshape(len(last), -1), axis=1)
+    first, last = _member_rows(first_grad), _member_rows(last_grad)
+    num, den = np.linalg.norm(first, axis=1), np.linalg.norm(last, axis=1)
     ratio = np.where(den == 0, np.where(num == 0, np.nan, np.inf), num / den)
     return np.where(_finite_members(first, last), ratio, np.nan)
 
@@ -383,7 +391,7 @@ def binary_crossentropy_batch(probs, y):
     y = np.asarray(y, dtype=np.float64).reshape(p.shape)
     finite = _finite_members(p, y)
     p = np.clip(p, EPS, 1.0 - EPS)
-    bce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)).reshape(len(p), -1).mean(axis=1)
+    bce = -_member_rows(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)).mean(axis=1)
     return np.where(finite, bce, np.nan)
 
 
@@ -433,7 +441,7 @@ def mean_squared_error_batch(pred, y):
     """Batched mean_squared_error: pred (K, n[, 1]), y with as many entries -> (K,)."""
     pred = np.asarray(pred, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(pred.shape)
-    mse = ((pred - y) ** 2).reshape(len(pred), -1).mean(axis=1)
+    mse = _member_rows((pred - y) ** 2).mean(axis=1)
     return np.where(_finite_members(pred, y), mse, np.nan)
 
 
@@ -478,9 +486,7 @@ def accuracy(pred_classes, true_classes):
 @_quiet
 def r2_score_batch(pred, y):
     """Batched r2_score: pred and y (K, n) or (K, n, 1) -> (K,) float."""
-    pred = np.asarray(pred, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    pred, y = pred.reshape(len(pred), -1), y.reshape(len(y), -1)
+    pred, y = _member_rows(pred), _member_rows(y)
     ss_tot = np.sum((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)
     r2 = 1.0 - np.sum((y - pred) ** 2, axis=1) / ss_tot
     return np.where(_finite_members(pred, y) & (ss_tot != 0), r2, np.nan)

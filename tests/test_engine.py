@@ -73,6 +73,11 @@ def close(a, b, rel=1e-3, abs_=1e-5):
     return a == b
 
 
+def identical(run_a, run_b):
+    """Two (result, history) pairs hold the very same values (NaN equal to NaN)."""
+    return repr(run_a[:2]) == repr(run_b[:2])
+
+
 def assert_same_run(mine, keras, label):
     """The engine's (result, history) equals train_keras's in format and in value."""
     (result, history), (k_result, k_history) = mine, keras
@@ -157,14 +162,8 @@ def test_diverging_member_leaves_its_neighbour_alone():
     together = engine.train_many([(healthy, 1), (wild, 1)])
     assert together[1][0]["status"] == "diverged"
     assert train_keras(wild, 1)[0]["status"] == "diverged"
-    result, history = together[0]
-    assert result["status"] == "ok"
-    assert list(result) == list(solo[0])
-    for key, value in solo[0].items():
-        assert close(result[key], value, rel=1e-6, abs_=0.0), (key, result[key], value)
-    assert [(e, m) for e, m, _ in history] == [(e, m) for e, m, _ in solo[1]]
-    for (_, _, v), (_, _, s) in zip(history, solo[1], strict=True):
-        assert close(v, s, rel=1e-6, abs_=0.0)
+    assert together[0][0]["status"] == "ok"
+    assert identical(together[0], solo)
 
 
 def test_stopped_member_history_ends_where_keras_stops():
@@ -179,20 +178,20 @@ def test_stopped_member_history_ends_where_keras_stops():
     assert max(e for e, _, _ in history) < 3  # stopped before the last epoch
 
 
-def test_chunking_and_progress_do_not_change_results():
-    overrides = [[f"init={i}", f"activation={a}", f"lr={lr}", *SMALL]
-                 for i, a, lr in itertools.product(["glorot", "zeros"], ["relu", "tanh"],
-                                                   [0.1, 1.0])]
+def test_results_do_not_depend_on_what_else_is_trained():
+    """A network's numbers are a function of (config, seed) only: alone, in a chunk with
+    other activations and optimizers, or split over several chunks, bit for bit."""
+    overrides = [[f"init={i}", f"activation={a}", f"optimizer={o}", f"lr={lr}", *SMALL]
+                 for i, a, o, lr in itertools.product(["glorot", "zeros"], ["relu", "tanh"],
+                                                      ["sgd", "adam"], [0.1, 1.0])]
     jobs = [(cfg, 0) for cfg in compose_all(overrides)]
     whole = engine.train_many(jobs)
     done = []
     chunked = engine.train_many(jobs, chunk_size=3, progress=done.append)
     assert done == sorted(done) and done[-1] == len(jobs) and len(done) > 1
-    for (a, ha), (b, hb) in zip(whole, chunked, strict=True):
-        assert list(a) == list(b)
-        for key in a:
-            assert close(a[key], b[key], rel=1e-6, abs_=0.0), key
-        assert len(ha) == len(hb)
+    assert all(identical(a, b) for a, b in zip(whole, chunked, strict=True))
+    for index in (0, 5, 14):
+        assert identical(engine.train_many([jobs[index]])[0], whole[index])
 
 
 @pytest.mark.parametrize("seed0,seed1,size", [(1000, 0, 320), (1003, 7, 160), (12345, 99, 7)])
