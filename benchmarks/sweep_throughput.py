@@ -106,14 +106,14 @@ def time_sweep():
 def large_grid_memory(n_networks):
     """Peak memory of the engine on n_networks networks, in a fresh process."""
     code = (
-        "import sys, time, resource; sys.path.insert(0, %r)\n"
+        f"import sys, time, resource; sys.path.insert(0, {str(ROOT)!r})\n"
         "from benchmarks.sweep_throughput import grid_configs\n"
         "from experiments.engine import train_many\n"
-        "cfgs = grid_configs(); n = %d\n"
-        "jobs = [(cfgs[i %% len(cfgs)], i // len(cfgs)) for i in range(n)]\n"
+        f"cfgs = grid_configs(); n = {n_networks}\n"
+        "jobs = [(cfgs[i % len(cfgs)], i // len(cfgs)) for i in range(n)]\n"
         "t = time.perf_counter(); train_many(jobs); t = time.perf_counter() - t\n"
         "print(t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2)\n"
-    ) % (str(ROOT), n_networks)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     seconds, gb = map(float, out.stdout.split()[-2:])

@@ -33,12 +33,13 @@ def _number(key, value, low=None, high=None, low_open=False, high_open=False, in
     """Check value is a number within bounds; return it as float or int."""
     kind = "an integer" if integer else "a number"
     ok_type = isinstance(value, numbers.Integral) if integer else isinstance(value, numbers.Real)
+    allowed = f"{kind}{_range_text(low, high, low_open, high_open)}"
     if isinstance(value, bool) or not ok_type or not math.isfinite(value):
-        raise ConfigError(f"{key}={value!r}: must be {kind}{_range_text(low, high, low_open, high_open)}")
+        raise ConfigError(f"{key}={value!r}: must be {allowed}")
     bad_low = low is not None and (value <= low if low_open else value < low)
     bad_high = high is not None and (value >= high if high_open else value > high)
     if bad_low or bad_high:
-        raise ConfigError(f"{key}={value!r}: must be {kind}{_range_text(low, high, low_open, high_open)}")
+        raise ConfigError(f"{key}={value!r}: must be {allowed}")
     return value
 
 

@@ -47,7 +47,8 @@ def guarded(train, cfg, seed):
     except Exception as exc:
         trace = traceback.format_exc()
         log.error("config %s seed %d failed:\n%s", config_id(cfg), seed, trace)
-        return {"status": "error", "error": f"{type(exc).__name__}: {exc}", "traceback": trace}, []
+        error = f"{type(exc).__name__}: {exc}"
+        return {"status": "error", "error": error, "traceback": trace}, []
 
 
 def write_config(cfg, out_dir, trained, engine, previous=(None, None)):
@@ -83,7 +84,8 @@ def write_config(cfg, out_dir, trained, engine, previous=(None, None)):
             {"config_id": cid, "replicate": replicate, "epoch": e, "metric": m, "value": v}
             for e, m, v in hist
         ]
-    runs, hist = _merged(previous[0], runs_frame(rows)), _merged(previous[1], history_frame(history))
+    runs = _merged(previous[0], runs_frame(rows))
+    hist = _merged(previous[1], history_frame(history))
     write_parquet_atomic(hist, Path(out_dir) / "history" / f"{cid}.parquet")
     write_parquet_atomic(runs, Path(out_dir) / "runs" / f"{cid}.parquet")
     return runs
@@ -112,6 +114,9 @@ def describe(frame):
     cols = ["replicate", "status", "collapsed", "rel_output_std", "dead_fraction",
             "neuron_similarity", "weight_spread", "score", "baseline_score"]
     shown = frame[cols].copy()
+    def number(v):
+        return "nan" if pd.isna(v) or not math.isfinite(v) else f"{v:.4g}"
+
     for c in cols[3:]:
-        shown[c] = shown[c].map(lambda v: "nan" if v is None or not math.isfinite(v) else f"{v:.4g}")
+        shown[c] = shown[c].map(number)
     return shown.to_string(index=False)
