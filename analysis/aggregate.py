@@ -204,9 +204,13 @@ def bootstrap_interval(flags, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, se
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, values.size, size=(n_resamples, values.size))
-    means = values[picks].mean(axis=1)
+    return percentile_interval(values[picks].mean(axis=1), confidence)
+
+
+def percentile_interval(samples, confidence=0.95):
+    """(low, high) percentile interval holding `confidence` of bootstrap `samples`."""
     tail = (1.0 - confidence) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
+    low, high = np.percentile(samples, [tail, 100 - tail])
     return float(low), float(high)
 
 
@@ -262,10 +266,7 @@ def range_interval(groups, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=
     means = np.column_stack(
         [g[rng.integers(0, g.size, size=(n_resamples, g.size))].mean(axis=1) for g in kept]
     )
-    ranges = means.max(axis=1) - means.min(axis=1)
-    tail = (1.0 - confidence) / 2 * 100
-    low, high = np.percentile(ranges, [tail, 100 - tail])
-    return float(low), float(high)
+    return percentile_interval(means.max(axis=1) - means.min(axis=1), confidence)
 
 
 def factor_ranking(df, factors):

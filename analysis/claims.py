@@ -252,12 +252,6 @@ def _resampled(values, statistic, rng, n_resamples):
     return statistic(values[picks], axis=1)
 
 
-def _percentiles(samples, confidence):
-    tail = (1.0 - confidence) / 2 * 100
-    low, high = np.percentile(samples, [tail, 100 - tail])
-    return float(low), float(high)
-
-
 def rate_interval(flags, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=BOOTSTRAP_SEED):
     """Percentile bootstrap interval of a collapse rate.
 
@@ -303,7 +297,7 @@ def difference_interval(
     diffs = sign * (
         _resampled(a, statistic, rng, n_resamples) - _resampled(b, statistic, rng, n_resamples)
     )
-    return _percentiles(diffs, confidence)
+    return aggregate.percentile_interval(diffs, confidence)
 
 
 def _flags(rows):
