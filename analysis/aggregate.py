@@ -269,6 +269,17 @@ def range_interval(groups, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=
     return percentile_interval(means.max(axis=1) - means.min(axis=1), confidence)
 
 
+RANKING_STATS = [
+    "effect",
+    "effect_low",
+    "effect_high",
+    "highest_level",
+    "highest_rate",
+    "lowest_level",
+    "lowest_rate",
+]
+
+
 def factor_ranking(df, factors):
     """Rank factors by how much the marginal collapse rate moves across their levels.
 
@@ -302,31 +313,9 @@ def factor_ranking(df, factors):
                 "lowest_rate": rates[low],
             }
         else:
-            row = dict.fromkeys(
-                [
-                    "effect",
-                    "effect_low",
-                    "effect_high",
-                    "highest_level",
-                    "highest_rate",
-                    "lowest_level",
-                    "lowest_rate",
-                ],
-                np.nan,
-            )
+            row = dict.fromkeys(RANKING_STATS, np.nan)
         rows.append({"factor": factor, **row, "n_levels": len(marginal)})
-    columns = [
-        "factor",
-        "effect",
-        "effect_low",
-        "effect_high",
-        "highest_level",
-        "highest_rate",
-        "lowest_level",
-        "lowest_rate",
-        "n_levels",
-    ]
-    ranking = pd.DataFrame(rows, columns=columns)
+    ranking = pd.DataFrame(rows, columns=["factor", *RANKING_STATS, "n_levels"])
     for name in ("effect", "effect_low", "effect_high"):
         ranking[name] = ranking[name].astype(float)
     return ranking.sort_values(
