@@ -10,7 +10,7 @@ import time
 
 from experiments import store
 from experiments.config import config_id
-from experiments.runner import train_replicates, write_config
+from experiments.runner import collapsed_count, train_replicates, write_config
 
 log = logging.getLogger(__name__)
 
@@ -55,5 +55,5 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
         trained = {r: tuple(next(results)[:2]) + (per_network,) for r in replicates}
         frame = write_config(cfg, out_dir, trained, engine, store.stored_config(out_dir, cid))
         traces = [t[0].get("traceback") for t in trained.values() if t[0].get("traceback")]
-        outcome[cid] = (int(frame["collapsed"].fillna(False).sum()), traces)
+        outcome[cid] = (collapsed_count(frame), traces)
     return outcome

@@ -7,7 +7,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
 from experiments.registry import ConfigError
-from experiments.runner import describe, run_config
+from experiments.runner import collapsed_count, describe, run_config
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def main(cfg):
     except ConfigError as exc:
         print(f"collapse-lab: {exc}", file=sys.stderr)
         sys.exit(2)
-    collapsed = int(frame["collapsed"].fillna(False).sum())
+    collapsed = collapsed_count(frame)
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         log.info("config %s: %d/%d collapsed", frame["config_id"].iat[0], collapsed, len(frame))
     else:

@@ -109,6 +109,11 @@ def run_config(cfg, out_dir):
     return write_config(cfg, out_dir, train_replicates(cfg, missing), "keras", previous)
 
 
+def collapsed_count(frame):
+    """Number of collapsed networks in a runs frame (missing values count as not collapsed)."""
+    return int(frame["collapsed"].fillna(False).sum())
+
+
 def describe(frame):
     """A short text table of one configuration's replicates, for the terminal."""
     cols = ["replicate", "status", "collapsed", "rel_output_std", "dead_fraction",

@@ -101,6 +101,7 @@ class CollapseLauncher(Launcher):
         from experiments import store
         from experiments.blocks import make_blocks, train_block
         from experiments.config import config_id
+        from experiments.runner import collapsed_count
 
         pending, outcome = [], {}
         for cfg in configs:
@@ -109,7 +110,7 @@ class CollapseLauncher(Launcher):
             if missing:
                 pending.append((cfg, missing))
             else:
-                outcome[cid] = (int(stored[cid]["collapsed"].fillna(False).sum()), [])
+                outcome[cid] = (collapsed_count(stored[cid]), [])
         total = sum(len(m) for _, m in pending)
         skipped = sum(int(c.replicates) for c in configs) - total
         if skipped:
