@@ -14,11 +14,11 @@ from experiments.runner import collapsed_count, train_replicates, write_config
 
 log = logging.getLogger(__name__)
 
-BLOCK_NETWORKS = 2000  # networks per block: bounds the work lost to a kill
+def make_blocks(pending, size):
+    """Split [(cfg, replicates)] into blocks of about `size` networks, whole configs each.
 
-
-def make_blocks(pending, size=BLOCK_NETWORKS):
-    """Split [(cfg, replicates)] into blocks of about `size` networks, whole configs each."""
+    `size` is `hydra.launcher.block_networks`: it bounds the work a kill can lose.
+    """
     blocks, block, count = [], [], 0
     for cfg, replicates in pending:
         if block and count + len(replicates) > size:
