@@ -801,7 +801,7 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None):
     )
 
 
-def write_report(sweep_dir):
+def write_report(sweep_dir, runs=None):
     """Write `<sweep_dir>/report.html` and its figures as PNG files in `<sweep_dir>/figures/`.
 
     The claims of `<sweep_dir>/multirun.yaml` (if any) are tested first; the history folder
@@ -809,6 +809,7 @@ def write_report(sweep_dir):
 
     Args:
         sweep_dir: The sweep folder (holding runs/*.parquet).
+        runs: Its runs frame, when the caller has already loaded it.
 
     Returns:
         Path of report.html.
@@ -817,7 +818,7 @@ def write_report(sweep_dir):
         FileNotFoundError: The folder has no runs folder or no readable runs file.
     """
     sweep = Path(sweep_dir)
-    df = load_runs(sweep)
+    df = load_runs(sweep) if runs is None else runs
     history = load_history(sweep)
     claim_list = load_claims(sweep)
     figures = FigureWriter(sweep / FIGURE_DIR)

@@ -28,7 +28,7 @@ class ReportCallback(Callback):
             print(f"collapse-lab: no results in {sweep_dir}; {self.failed_jobs} jobs raised, "
                   "see their logs", file=sys.stderr)
             sys.exit(1)
-        path = write_report(sweep_dir)
+        path = write_report(sweep_dir, runs)
         print(f"report: {path}")
         errors = int((runs["status"] == "error").sum())
         if errors or self.failed_jobs:
