@@ -129,7 +129,7 @@ def collapsed_batch(outputs, targets, threshold=COLLAPSE_THRESHOLD):
     finite = _finite_members(np.asarray(outputs))
     with np.errstate(invalid="ignore"):
         below = ~np.isnan(rel) & (rel < threshold)
-    return ~finite | below
+    return finite & below
 
 
 def collapsed(outputs, targets, threshold=COLLAPSE_THRESHOLD):
@@ -141,8 +141,9 @@ def collapsed(outputs, targets, threshold=COLLAPSE_THRESHOLD):
         threshold: collapsed if rel_output_std is below this.
 
     Returns:
-        True if any output is non-finite (diverged) or rel_output_std < threshold. False when
-        the targets themselves are constant (relative spread undefined).
+        True if every output is finite and rel_output_std < threshold. False for a diverged
+        network (non-finite outputs: see `diverged`, an outcome of its own) and when the
+        targets themselves are constant (relative spread undefined).
     """
     return _one(collapsed_batch(_as_columns(outputs)[None], _as_columns(targets)[None],
                                 threshold))
@@ -215,7 +216,10 @@ def majority_fraction(classes):
 
 
 def decision_collapsed_batch(pred_classes, true_classes, threshold=DECISION_THRESHOLD):
-    """Batched decision_collapsed: (K, n) predicted and true classes -> (K,) bool."""
+    """Batched decision_collapsed: (K, n) predicted and true classes -> (K,) bool.
+
+    `network_metrics_batch` also requires finite outputs (a diverged network is not counted).
+    """
     one_sided_pred = majority_fraction_batch(pred_classes) >= threshold
     one_sided_true = majority_fraction_batch(true_classes) >= threshold
     return one_sided_pred & ~one_sided_true
@@ -235,6 +239,69 @@ def decision_collapsed(pred_classes, true_classes, threshold=DECISION_THRESHOLD)
     pred = np.asarray(pred_classes).reshape(1, -1)
     true = np.asarray(true_classes).reshape(1, -1)
     return _one(decision_collapsed_batch(pred, true, threshold))
+
+
+@_quiet
+def balanced_accuracy_batch(pred_classes, true_classes):
+    """Batched balanced_accuracy: (K, n) predicted and true classes -> (K,) float."""
+    pred = np.asarray(pred_classes)
+    true = np.asarray(true_classes)
+    pred, true = pred.reshape(len(pred), -1), true.reshape(len(true), -1)
+    if pred.shape[1] == 0:
+        return np.full(len(pred), np.nan)
+    classes = np.union1d(np.unique(true), np.unique(pred))
+    is_class = true[:, :, None] == classes  # (K, n, C)
+    hits = (is_class & (pred[:, :, None] == classes)).sum(axis=1)
+    support = is_class.sum(axis=1)
+    recall = np.where(support > 0, hits / np.maximum(support, 1), np.nan)
+    return np.nanmean(recall, axis=1)
+
+
+def balanced_accuracy(pred_classes, true_classes):
+    """Mean over the classes present in `true_classes` of the share of them predicted right.
+
+    An input-independent prediction scores 1/classes however one-sided the labels are, so
+    this separates "predicts the majority class" from "learned the prior" (unlike accuracy).
+
+    Args:
+        pred_classes: (n,) int array.
+        true_classes: (n,) int array.
+
+    Returns:
+        Balanced accuracy in [0, 1]; NaN if n = 0.
+    """
+    return _one(balanced_accuracy_batch(np.asarray(pred_classes).reshape(1, -1),
+                                        np.asarray(true_classes).reshape(1, -1)))
+
+
+SATURATION_TOL = 1e-6  # a probability within this of 0 or 1 is pinned at the limit
+
+
+@_quiet
+def saturated_fraction_batch(outputs, tol=SATURATION_TOL):
+    """Batched saturated_fraction: probabilities (K, n) or (K, n, k) -> (K,) float."""
+    outputs = _as_member_columns(outputs)
+    pinned = (outputs <= tol) | (outputs >= 1.0 - tol)
+    if outputs.shape[-1] > 1:  # softmax: an input is saturated when its top class is pinned
+        pinned = outputs.max(axis=-1) >= 1.0 - tol
+    share = pinned.reshape(len(outputs), -1).mean(axis=1)
+    return np.where(_finite_members(outputs), share, np.nan)
+
+
+def saturated_fraction(outputs, tol=SATURATION_TOL):
+    """Share of inputs whose output probability is pinned at 0 or 1 (within `tol`).
+
+    Separates a saturated output (large logits, the same extreme probability everywhere)
+    from an input-independent output in the interior.
+
+    Args:
+        outputs: (n,) or (n, 1) sigmoid probabilities, or (n, k) softmax probabilities.
+        tol: distance from 0 or 1 that counts as pinned.
+
+    Returns:
+        Share in [0, 1] (softmax: the top probability >= 1 - tol); NaN if non-finite.
+    """
+    return _one(saturated_fraction_batch(_as_columns(outputs)[None], tol))
 
 
 # -----------------------------------------------------------------------------
@@ -355,6 +422,51 @@ def weight_spread(kernels):
         min over kernels of np.std(kernel); NaN for an empty list or any non-finite weight.
     """
     return _one(weight_spread_batch([np.asarray(k)[None] for k in kernels]))
+
+
+IDENTICAL_TOL = 1e-6  # columns closer than this times the layer's largest |weight| are equal
+
+
+def identical_units_batch(kernels, tol=IDENTICAL_TOL):
+    """Batched identical_units: list of (K, fan_in, fan_out) kernels -> (K,) float.
+
+    A unit's incoming weights are its kernel column; columns are rounded to a grid of `tol`
+    times the layer's largest |weight| and counted equal when their rounded values agree.
+    The last kernel (the output layer) is not a hidden layer and is left out.
+    """
+    hidden = [np.asarray(k, dtype=np.float64) for k in kernels[:-1]]
+    if not hidden:
+        return np.array(np.nan)
+    n_members = len(hidden[0])
+    same = np.zeros(n_members)
+    total = sum(k.shape[2] for k in hidden)
+    finite = _finite_members(*hidden)
+    for kernel in hidden:
+        with np.errstate(all="ignore"):
+            scale = np.abs(kernel).max(axis=(1, 2)) * tol
+            grid = np.round(kernel / np.where(scale > 0, scale, 1.0)[:, None, None])
+        for k in np.flatnonzero(finite):
+            _, inverse, counts = np.unique(grid[k].T, axis=0, return_inverse=True,
+                                           return_counts=True)
+            same[k] += np.sum(counts[inverse.reshape(-1)] > 1)
+    return np.where(finite, same / total, np.nan)
+
+
+def identical_units(kernels, tol=IDENTICAL_TOL):
+    """Share of hidden units whose incoming weights equal another unit's in the same layer.
+
+    Units with equal incoming weights (and equal biases, as after constant initialization)
+    compute the same function; gradient descent keeps them equal. Unlike weight_spread, this
+    finds identical columns whatever their spread.
+
+    Args:
+        kernels: list of 2-D kernels (fan_in, fan_out), output layer included (and ignored).
+        tol: see identical_units_batch.
+
+    Returns:
+        Share in [0, 1]; NaN without hidden layers or for non-finite weights.
+    """
+    return _one(identical_units_batch([np.asarray(k)[None] for k in kernels], tol))
 
 
 @_quiet
@@ -543,7 +655,8 @@ def baseline_score(train_targets, eval_targets, task):
 # entry points for the training engines
 
 NETWORK_METRICS = ("output_std", "rel_output_std", "collapsed", "majority_fraction",
-                   "decision_collapsed", "dead_fraction", "neuron_similarity", "weight_spread",
+                   "decision_collapsed", "balanced_accuracy", "saturated_fraction",
+                   "dead_fraction", "neuron_similarity", "identical_units", "weight_spread",
                    "loss", "score", "baseline_score")
 
 
@@ -621,10 +734,15 @@ def network_metrics_batch(
         "collapsed": lambda: collapsed_batch(outputs, target_matrix, threshold),
         "majority_fraction": lambda: majority_fraction_batch(pred()) if classification else None,
         "decision_collapsed": (lambda: decision_collapsed_batch(pred(), labels)
-                               if classification else None),
+                               & _finite_members(outputs) if classification else None),
+        "balanced_accuracy": (lambda: np.where(_finite_members(outputs),
+                                               balanced_accuracy_batch(pred(), labels), np.nan)
+                              if classification else None),
+        "saturated_fraction": lambda: saturated_fraction_batch(outputs) if classification else None,
         "dead_fraction": lambda: per_member(_dead_share(dead())),
         "neuron_similarity": lambda: per_member(similarity()),
         "weight_spread": lambda: per_member(weight_spread_batch(kernels)),
+        "identical_units": lambda: per_member(identical_units_batch(kernels)),
         "loss": loss,
         "score": score,
         "baseline_score": baseline,
@@ -662,10 +780,9 @@ def network_metrics(
         threshold: see collapsed.
 
     Returns:
-        dict with output_std, rel_output_std, collapsed, majority_fraction,
-        decision_collapsed, dead_fraction, neuron_similarity, weight_spread, loss, score,
-        baseline_score. majority_fraction and decision_collapsed are None for regression.
-        Non-finite outputs give collapsed True and NaN loss and score.
+        dict with the NETWORK_METRICS. majority_fraction, decision_collapsed,
+        balanced_accuracy and saturated_fraction are None for regression. Non-finite outputs
+        give collapsed and decision_collapsed False and NaN loss and score.
     """
     _check_task(task)
 

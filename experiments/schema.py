@@ -3,7 +3,9 @@
 Both training paths write exactly these columns; analysis reads them by these names.
 """
 
-SCHEMA_VERSION = 1
+from experiments import catalogue
+
+SCHEMA_VERSION = 2  # 2: diverged apart from collapsed; new metrics; seed in config_id
 
 # Every factor a sweep can vary, one flat typed column each.
 FACTOR_COLUMNS = {
@@ -41,20 +43,9 @@ ID_COLUMNS = {
     "error": "string",
 }
 
-# Metrics measured after training; each also exists with the suffix "_init" (at initialization).
-METRICS = {
-    "output_std": "float64",
-    "rel_output_std": "float64",
-    "collapsed": "boolean",
-    "majority_fraction": "float64",
-    "decision_collapsed": "boolean",
-    "dead_fraction": "float64",
-    "neuron_similarity": "float64",
-    "weight_spread": "float64",
-    "grad_norm_ratio": "float64",
-    "loss": "float64",
-    "score": "float64",
-}
+# Metrics measured after training (experiments.catalogue); each also exists with the suffix
+# "_init" (at initialization).
+METRICS = {metric.name: metric.dtype for metric in catalogue.METRICS}
 
 EXTRA_COLUMNS = {
     "baseline_score": "float64",

@@ -53,13 +53,14 @@ def test_constant_targets_give_nan_and_not_collapsed():
     assert m.collapsed(outputs, targets) is False
 
 
-def test_nan_outputs_are_collapsed():
+def test_nan_outputs_are_not_collapsed_but_diverged():
+    # A diverged network is an outcome of its own: it is not counted as collapsed.
     outputs = np.array([[0.2], [NAN], [0.7]])
     targets = np.array([[0.0], [1.0], [1.0]])
     assert math.isnan(m.output_std(outputs))
     assert math.isnan(m.rel_output_std(outputs, targets))
-    assert m.collapsed(outputs, targets) is True
-    assert m.collapsed(np.array([[np.inf], [0.0]]), np.array([[0.0], [1.0]])) is True
+    assert m.collapsed(outputs, targets) is False
+    assert m.collapsed(np.array([[np.inf], [0.0]]), np.array([[0.0], [1.0]])) is False
 
 
 # -----------------------------------------------------------------------------
@@ -283,8 +284,11 @@ KEYS = {
     "collapsed",
     "majority_fraction",
     "decision_collapsed",
+    "balanced_accuracy",
+    "saturated_fraction",
     "dead_fraction",
     "neuron_similarity",
+    "identical_units",
     "weight_spread",
     "loss",
     "score",
@@ -305,6 +309,7 @@ def check_shared(result):
     assert result["dead_fraction"] == pytest.approx(0.25)  # 1 of 4 units
     assert result["neuron_similarity"] == pytest.approx(1.0)
     assert result["weight_spread"] == pytest.approx(1.0)
+    assert result["identical_units"] == 0.0  # columns [0, 0] and [2, 2] differ
 
 
 def test_network_metrics_binary():
@@ -319,6 +324,8 @@ def test_network_metrics_binary():
     assert result["collapsed"] is False
     assert result["majority_fraction"] == pytest.approx(0.5)
     assert result["decision_collapsed"] is False
+    assert result["balanced_accuracy"] == 1.0
+    assert result["saturated_fraction"] == 0.0
     assert result["loss"] == pytest.approx(-math.log(0.75))  # p of the true class is 0.75
     assert result["score"] == 1.0
     assert result["baseline_score"] == 0.5  # always class 1
@@ -365,7 +372,8 @@ def test_network_metrics_nan_outputs(task, k):
     kernels = [np.array([[NAN, 1.0]])]
     result = m.network_metrics(outputs, targets, [np.full((4, 2), NAN)], kernels, task)
     assert set(result) == KEYS
-    assert result["collapsed"] is True
+    assert result["collapsed"] is False  # diverged, not collapsed
+    assert result["decision_collapsed"] in (False, None)
     for key in ("output_std", "rel_output_std", "loss", "score", "weight_spread"):
         assert math.isnan(result[key]), key
     assert result["dead_fraction"] == 1.0
@@ -402,10 +410,10 @@ def test_batched_output_metrics_per_member():
     rel = m.rel_output_std_batch(outputs, target_stack)
     np.testing.assert_allclose(rel[:2], [0.2, 0.001])
     assert math.isnan(rel[2])  # only the broken member is NaN
-    np.testing.assert_array_equal(m.collapsed_batch(outputs, target_stack), [False, True, True])
+    np.testing.assert_array_equal(m.collapsed_batch(outputs, target_stack), [False, True, False])
     # one threshold per member
     per_member = m.collapsed_batch(outputs, target_stack, threshold=np.array([0.3, 0.0005, 1]))
-    np.testing.assert_array_equal(per_member, [True, False, True])
+    np.testing.assert_array_equal(per_member, [True, False, False])
 
 
 def test_batched_single_functions_agree_on_every_member():
@@ -473,3 +481,44 @@ def test_network_metrics_batch_names_subset():
     np.testing.assert_allclose(subset["rel_output_std"], [0.5, 0.0])
     full = m.network_metrics_batch(outputs, labels, hidden, kernels, "regression")
     assert full["majority_fraction"] is None and full["decision_collapsed"] is None
+
+
+# -----------------------------------------------------------------------------
+# outcomes that tell a shifted prior, saturation and symmetry apart
+
+
+def test_balanced_accuracy_by_hand():
+    # always class 0 on labels [0, 0, 0, 1]: recall 1 for class 0, 0 for class 1 -> 0.5
+    assert m.balanced_accuracy([0, 0, 0, 0], [0, 0, 0, 1]) == 0.5
+    # recalls: class 0 1/1, class 1 2/3 -> (1 + 2/3) / 2
+    assert m.balanced_accuracy([0, 1, 1, 0], [0, 1, 1, 1]) == pytest.approx(5 / 6)
+    # a predicted class absent from the labels does not add a class to the mean
+    assert m.balanced_accuracy([2, 2, 1, 1], [1, 1, 1, 1]) == 0.5
+    assert math.isnan(m.balanced_accuracy([], []))
+
+
+def test_saturated_fraction_by_hand():
+    assert m.saturated_fraction([0.0, 1.0, 0.5, 1 - 1e-7]) == 0.75
+    softmax = np.array([[1 - 1e-7, 1e-7], [0.5, 0.5]])
+    assert m.saturated_fraction(softmax) == 0.5
+    assert math.isnan(m.saturated_fraction([0.2, NAN]))
+
+
+def test_identical_units_by_hand():
+    out = np.ones((4, 1))
+    assert m.identical_units([np.full((3, 4), 0.5), out]) == 1.0  # constant init
+    kernel = np.full((3, 4), 0.5)
+    kernel[:, 0] = [1.0, 2.0, 3.0]  # one unit differs, three stay equal
+    assert m.identical_units([kernel, out]) == 0.75
+    assert m.identical_units([np.arange(12.0).reshape(3, 4), out]) == 0.0
+    # equal up to 1e-9 of the largest weight counts as equal; 1e-3 does not
+    near = np.array([[1.0, 1.0 + 1e-9], [2.0, 2.0]])
+    assert m.identical_units([near, np.ones((2, 1))]) == 1.0
+    apart = np.array([[1.0, 1.001], [2.0, 2.0]])
+    assert m.identical_units([apart, np.ones((2, 1))]) == 0.0
+    # two layers: 2 + 3 units, identical in the second only
+    first = np.array([[1.0, 2.0]])
+    second = np.full((2, 3), 0.1)
+    assert m.identical_units([first, second, np.ones((3, 1))]) == pytest.approx(3 / 5)
+    assert math.isnan(m.identical_units([out]))  # no hidden layer
+    assert math.isnan(m.identical_units([np.array([[NAN, 1.0]]), out[:2]]))
