@@ -16,6 +16,7 @@ from matplotlib.colors import Normalize, SymLogNorm  # noqa: E402
 
 from analysis import style  # noqa: E402
 from analysis.aggregate import sorted_levels  # noqa: E402
+from experiments import catalogue  # noqa: E402
 
 RATE_VALUES = {"collapse_rate", "diverged_share"}
 
@@ -258,14 +259,7 @@ def importance_bars(importance, order=None, ax=None):
     return fig
 
 
-CURVE_METRICS = [
-    "loss",
-    "eval_loss",
-    "rel_output_std",
-    "dead_fraction",
-    "neuron_similarity",
-    "weight_spread",
-]
+CURVE_METRICS = ["loss", "eval_loss", *catalogue.HISTORY_METRICS]
 
 
 def training_curves(curves, metrics=None, axes=None):

@@ -4,7 +4,7 @@ import numbers
 
 import pandas as pd
 
-from experiments.schema import METRICS
+from experiments import catalogue
 
 FACTOR_DISPLAY = {
     "init": "initializer",
@@ -30,10 +30,8 @@ FACTOR_DISPLAY = {
 }
 
 METRIC_DISPLAY = {
-    "rel_output_std": "output spread / target spread",
     "median_rel_output_std": "median output spread / target spread",
     "collapse_rate": "collapse rate",
-    "collapsed": "collapsed",
     "diverged_share": "diverged share",
     "n": "networks",
     "errors": "failed",
@@ -49,33 +47,20 @@ METRIC_DISPLAY = {
     "ok": "ok",
     "diverged": "diverged",
     "error": "error",
-    "output_std": "output spread",
-    "loss": "evaluation loss",
-    "score": "score",
-    "majority_fraction": "majority-class share of predictions",
-    "dead_fraction": "dead unit share",
-    "neuron_similarity": "neuron similarity",
-    "weight_spread": "weight spread",
-    "grad_norm_ratio": "gradient norm ratio (first / last layer)",
     "effect_low": "effect 95% CI low",
     "effect_high": "effect 95% CI high",
     "importance": "permutation importance",
 }
-for _name in METRICS:  # the same metric measured at initialization (the "_init" columns)
-    if _name in METRIC_DISPLAY:
-        METRIC_DISPLAY.setdefault(f"{_name}_init", f"{METRIC_DISPLAY[_name]} at init")
+for _metric in catalogue.METRICS:  # each metric, and measured at initialization ("_init")
+    METRIC_DISPLAY.setdefault(_metric.name, _metric.display)
+    METRIC_DISPLAY.setdefault(f"{_metric.name}_init", catalogue.display(f"{_metric.name}_init"))
 
 # The history Parquet's metric names: there `loss` is the training loss of the epoch.
-HISTORY_DISPLAY = {
-    "loss": "training loss",
-    "eval_loss": "evaluation loss",
-    "rel_output_std": "output spread / target spread",
-    "dead_fraction": "dead unit share",
-    "neuron_similarity": "neuron similarity",
-    "weight_spread": "weight spread",
+HISTORY_DISPLAY = {"loss": "training loss", "eval_loss": "evaluation loss"} | {
+    name: catalogue.BY_NAME[name].display for name in catalogue.HISTORY_METRICS
 }
 # Metrics drawn on a symmetric-log axis (they matter near 0 and can grow large).
-HISTORY_SYMLOG = {"rel_output_std", "weight_spread"}
+HISTORY_SYMLOG = {metric.name for metric in catalogue.METRICS if metric.symlog}
 
 # Colormaps: collapse rate is a share in [0, 1] where high is bad (dark); the output spread
 # runs from 0 (collapsed, dark) upwards on a symmetric-log scale that still shows exact zeros.
