@@ -3,10 +3,10 @@
 Conventions shared by every table:
     - Rows with status 'error' (the job failed) are left out of `n`, the collapse rate, the
       median spread and the diverged share; they are counted in `errors`.
-    - A network counts as collapsed when `collapsed` is True; a diverged network whose
-      `collapsed` is missing still counts as collapsed (the schema defines divergence as
-      collapse). A non-error row with `collapsed` missing for another reason is left out of the
-      rate's denominator.
+    - A network counts as collapsed when `collapsed` is True; a diverged network is counted
+      in the denominator and never as collapsed (divergence is an outcome of its own, shown
+      as the diverged share). A non-error row with `collapsed` missing for another reason is
+      left out of the rate's denominator.
     - Factor levels are kept as they are, a missing value (NaN) being a level of its own.
 """
 
@@ -16,9 +16,10 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import get_scorer
 
+from analysis import stats
 from experiments.schema import FACTOR_COLUMNS
 
-N_RESAMPLES = 1000
+N_RESAMPLES = 1000  # bootstrap resamples of the main effect's range (factor_ranking)
 CONFIDENCE = 0.95
 BOOTSTRAP_SEED = 0
 
@@ -74,9 +75,9 @@ def _indicators(df):
     status = df["status"].astype("string")
     is_error = (status == "error").fillna(False).to_numpy(dtype=bool)
     is_diverged = (status == "diverged").fillna(False).to_numpy(dtype=bool)
-    collapsed = df["collapsed"].astype("boolean")
-    collapsed = collapsed.mask(pd.Series(is_diverged, index=df.index) & collapsed.isna(), True)
-    flag = collapsed.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    # A diverged network is an outcome of its own (`diverged`), never counted as collapsed.
+    flag = df["collapsed"].astype("boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    flag[is_diverged] = 0.0
     flag[is_error] = np.nan
     spread = pd.to_numeric(df["rel_output_std"], errors="coerce").to_numpy(dtype=float)
     spread = np.where(is_error, np.nan, spread)
@@ -93,7 +94,7 @@ def _indicators(df):
 
 
 def collapse_flags(df):
-    """Per row: 1.0 collapsed (diverged included), 0.0 not, NaN for failed or unknown rows.
+    """Per row: 1.0 collapsed, 0.0 not (diverged networks included), NaN for failed or unknown.
 
     Args:
         df: Runs frame.
@@ -186,27 +187,6 @@ def cell_table(df, row, col):
     return _complete(_group_stats(df, [row, col]), levels)
 
 
-def bootstrap_interval(flags, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=BOOTSTRAP_SEED):
-    """Percentile bootstrap interval of a mean.
-
-    Args:
-        flags: 1-D array of shape (n,), here 1.0 for collapsed and 0.0 for not; NaN is dropped.
-        n_resamples: Number of resamples with replacement.
-        confidence: Coverage of the interval.
-        seed: Seed of the numpy generator, so the interval is reproducible.
-
-    Returns:
-        (low, high); (NaN, NaN) for an empty input.
-    """
-    values = np.asarray(flags, dtype=float)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, values.size, size=(n_resamples, values.size))
-    return percentile_interval(values[picks].mean(axis=1), confidence)
-
-
 def percentile_interval(samples, confidence=0.95):
     """(low, high) percentile interval holding `confidence` of bootstrap `samples`."""
     tail = (1.0 - confidence) / 2 * 100
@@ -222,8 +202,9 @@ def marginal_table(df, factor):
         factor: Factor column.
 
     Returns:
-        Columns `factor`, the STAT_COLUMNS, ci_low, ci_high (95% percentile bootstrap over the
-        level's networks, 1000 resamples, fixed seed), one row per level in ascending order.
+        Columns `factor`, the STAT_COLUMNS, ci_low, ci_high (exact 95% Clopper-Pearson
+        interval of the level's collapse rate, `stats.rate_interval`), one row per level in
+        ascending order.
     """
     levels = sorted_levels(df[factor])
     table = _complete(_group_stats(df, [factor]), {factor: levels})
@@ -231,7 +212,8 @@ def marginal_table(df, factor):
     lows, highs = [], []
     for level in table[factor]:
         members = df[factor].isna() if pd.isna(level) else (df[factor] == level).fillna(False)
-        low, high = bootstrap_interval(flags[members.to_numpy(dtype=bool)].to_numpy())
+        counted = flags[members.to_numpy(dtype=bool)].dropna()
+        low, high = stats.rate_interval(int(counted.sum()), len(counted))
         lows.append(low)
         highs.append(high)
     table["ci_low"] = lows

@@ -202,7 +202,8 @@ def _ranking_section(df, ranking, figures):
         "<h2>Which factors cause collapse</h2>",
         "<p>Main effect: the largest minus the smallest collapse rate over a factor's levels, "
         "each level pooled over all other factors; the interval is a 95% percentile bootstrap "
-        f"interval ({aggregate.N_RESAMPLES} resamples of the networks within each level). "
+        f"interval ({aggregate.N_RESAMPLES} resamples of the networks within each level); a "
+        "level's own rate has an exact (Clopper-Pearson) 95% interval. "
         "Permutation importance: a random forest "
         f"({aggregate.IMPORTANCE_TREES} trees, seed {aggregate.IMPORTANCE_SEED}) predicts "
         "whether a network collapsed from the varied factors; a factor's importance is the "
@@ -673,7 +674,7 @@ def _onset_section(df, checked, groups):
         f'<p id="onset">{html.escape(onset_sentence(aggregate.collapse_onset(df)))} '
         "Already collapsed at initialization: the network's output spread / target spread "
         "was below the threshold before any training (collapsed_init); diverged networks "
-        "count as collapsed.</p>\n" + _table(headers, rows, text_columns=(0,))
+        "are not counted as collapsed.</p>\n" + _table(headers, rows, text_columns=(0,))
     )
 
 

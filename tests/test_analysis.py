@@ -53,7 +53,7 @@ def run_row(**values):
     row = {name: DEFAULTS.get(name, DTYPE_DEFAULTS[dtype]) for name, dtype in all_columns().items()}
     row.update(values)
     if "collapsed" not in values:
-        row["collapsed"] = {"diverged": True, "error": None}.get(row["status"], False)
+        row["collapsed"] = {"diverged": False, "error": None}.get(row["status"], False)
     if "rel_output_std" not in values:
         row["rel_output_std"] = 0.5 if row["status"] == "ok" else math.nan
     if "config_id" not in values:
@@ -69,15 +69,16 @@ def runs_frame(rows):
 
 
 def grid_rows():
-    """2 x 2 grid (init x lr), 3 replicates each; collapsed counts 0, 1, 2, 3 per cell.
+    """2 x 2 grid (init x lr), 3 replicates each; collapsed counts 0, 1, 2, 2 per cell.
 
-    Cell (zeros, 0.1) holds one diverged network; cell (glorot_uniform, 0.1) one extra failed run.
+    Cell (zeros, 0.1) holds one diverged network (not collapsed); cell (glorot_uniform, 0.1) one
+    extra failed run.
     """
     spec = {
         ("glorot_uniform", 0.001): [("ok", False, 0.9), ("ok", False, 0.7), ("ok", False, 0.8)],
         ("glorot_uniform", 0.1): [("ok", True, 0.0), ("ok", False, 0.5), ("ok", False, 0.6)],
         ("zeros", 0.001): [("ok", True, 0.0), ("ok", True, 0.001), ("ok", False, 0.4)],
-        ("zeros", 0.1): [("ok", True, 0.0), ("ok", True, 0.002), ("diverged", True, math.nan)],
+        ("zeros", 0.1): [("ok", True, 0.0), ("ok", True, 0.002), ("diverged", False, math.nan)],
     }
     rows = []
     for (init, lr), replicates in spec.items():
@@ -145,19 +146,19 @@ def test_collapse_rate_excludes_errors():
         [
             run_row(collapsed=True),
             run_row(collapsed=False),
-            run_row(status="diverged"),  # counts as collapsed
+            run_row(status="diverged"),  # counted, not collapsed
             run_row(status="error"),  # left out
         ]
     )
-    assert aggregate.collapse_rate(df) == pytest.approx(2 / 3)
+    assert aggregate.collapse_rate(df) == pytest.approx(1 / 3)
 
 
 def test_collapse_rate_nan_when_everything_failed():
     assert math.isnan(aggregate.collapse_rate(runs_frame([run_row(status="error")])))
 
 
-def test_diverged_row_without_collapsed_value_counts_as_collapsed():
-    df = runs_frame([run_row(status="diverged", collapsed=None), run_row(collapsed=False)])
+def test_diverged_row_is_not_counted_as_collapsed():
+    df = runs_frame([run_row(status="diverged", collapsed=None), run_row(collapsed=True)])
     assert aggregate.collapse_rate(df) == pytest.approx(0.5)
 
 
@@ -170,7 +171,7 @@ def test_cell_table_on_two_by_two_grid(grid):
         ("zeros", 0.1),
     ]
     assert list(cells["n"]) == [3, 3, 3, 3]
-    assert cells["collapse_rate"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert cells["collapse_rate"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 2 / 3])
     assert cells["median_rel_output_std"].tolist() == pytest.approx([0.8, 0.5, 0.001, 0.001])
     assert cells["diverged_share"].tolist() == pytest.approx([0, 0, 0, 1 / 3])
     assert list(cells["errors"]) == [0, 1, 0, 0]
@@ -194,7 +195,7 @@ def test_cell_table_missing_cells_stay_nan():
     failed = cells.loc[("he_normal", 0.001)]
     assert failed["n"] == 0 and failed["errors"] == 1 and math.isnan(failed["collapse_rate"])
     diverged = cells.loc[("he_normal", 0.1)]
-    assert diverged["collapse_rate"] == 1.0 and diverged["diverged_share"] == 1.0
+    assert diverged["collapse_rate"] == 0.0 and diverged["diverged_share"] == 1.0
     assert math.isnan(diverged["median_rel_output_std"])
 
 
@@ -214,11 +215,11 @@ def test_cell_table_keeps_nan_factor_level():
 def test_factor_ranking_order_and_effect(grid):
     ranking = aggregate.factor_ranking(grid, ["lr", "init"])
     assert list(ranking["factor"]) == ["init", "lr"]
-    # init: glorot 1/6, zeros 5/6 -> 2/3; lr: 0.001 2/6, 0.1 4/6 -> 1/3.
-    assert ranking["effect"].tolist() == pytest.approx([2 / 3, 1 / 3])
+    # init: glorot 1/6, zeros 4/6 -> 1/2; lr: 0.001 2/6, 0.1 3/6 -> 1/6.
+    assert ranking["effect"].tolist() == pytest.approx([1 / 2, 1 / 6])
     top = ranking.iloc[0]
     assert top["highest_level"] == "zeros" and top["lowest_level"] == "glorot_uniform"
-    assert top["highest_rate"] == pytest.approx(5 / 6)
+    assert top["highest_rate"] == pytest.approx(4 / 6)
 
 
 def test_marginal_interval_contains_estimate(grid):
@@ -233,16 +234,14 @@ def test_marginal_interval_contains_estimate(grid):
     assert again["ci_low"].tolist() == marginal["ci_low"].tolist()  # fixed seed
 
 
-def test_bootstrap_interval_is_one_when_all_collapsed():
+def test_marginal_interval_is_exact_when_all_collapsed():
     df = runs_frame(
         [run_row(lr=lr, collapsed=True, replicate=r) for lr in (0.1, 1.0) for r in range(3)]
     )
     marginal = aggregate.marginal_table(df, "lr")
-    assert marginal["ci_low"].tolist() == [1.0, 1.0]
+    # Clopper-Pearson for 3/3: [0.025^(1/3), 1] = [0.2924, 1]; a bootstrap would say [1, 1]
+    assert marginal["ci_low"].tolist() == pytest.approx([0.025 ** (1 / 3)] * 2, abs=1e-4)
     assert marginal["ci_high"].tolist() == [1.0, 1.0]
-    assert aggregate.bootstrap_interval(np.array([])) == pytest.approx(
-        (math.nan, math.nan), nan_ok=True
-    )
 
 
 def test_factor_ranking_has_interval_of_the_range(grid):
@@ -288,13 +287,13 @@ def test_collapse_onset():
         ]
     )
     onset = aggregate.collapse_onset(df)
-    assert onset == {
-        "collapsed": 4,
+    assert onset == {  # the diverged network is not collapsed
+        "collapsed": 3,
         "at_init": 1,
-        "during_training": 2,
+        "during_training": 1,
         "unknown": 1,
-        "share_at_init": pytest.approx(1 / 3),
-        "share_during_training": pytest.approx(2 / 3),
+        "share_at_init": pytest.approx(1 / 2),
+        "share_during_training": pytest.approx(1 / 2),
     }
 
 
@@ -328,10 +327,10 @@ def test_summary_counts(grid):
     assert stats == {
         "networks": 13,
         "configurations": 4,
-        "collapsed": 6,
+        "collapsed": 5,
         "diverged": 1,
         "errors": 1,
-        "collapse_rate": pytest.approx(0.5),
+        "collapse_rate": pytest.approx(5 / 12),
     }
 
 
@@ -339,7 +338,7 @@ def test_config_table(grid):
     table = aggregate.config_table(grid, ["init", "lr"])
     assert list(table["init"]) == ["glorot_uniform", "glorot_uniform", "zeros", "zeros"]
     assert list(table["n"]) == [3, 3, 3, 3]
-    assert table["collapse_rate"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert table["collapse_rate"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 2 / 3])
     assert list(table["ok"]) == [3, 3, 3, 2]
     assert list(table["diverged"]) == [0, 0, 0, 1]
     assert list(table["error"]) == [0, 1, 0, 0]
@@ -353,7 +352,7 @@ def test_load_runs_concatenates_files(tmp_path, grid):
     df = load_runs(tmp_path)
     assert len(df) == len(grid)
     assert set(all_columns()) <= set(df.columns)
-    assert aggregate.collapse_rate(df) == pytest.approx(0.5)
+    assert aggregate.collapse_rate(df) == pytest.approx(5 / 12)
 
 
 def test_load_runs_skips_truncated_file_and_leaves_it_alone(tmp_path, grid):
@@ -430,7 +429,7 @@ def test_heatmap_marks_diverged_and_missing_cells():
     fig = plots.collapse_heatmap(cells, "init", "lr")
     ax = fig.axes[0]
     texts = [t.get_text() for t in ax.texts]
-    assert "100%" + style.DIVERGED_MARK in texts
+    assert "50%" + style.DIVERGED_MARK in texts  # 1 of 2 collapsed, the other diverged
     assert texts.count("no runs") == 2  # the two empty cells, not drawn as 0%
     assert "0%" in texts  # the one real zero
     assert ax.get_xlabel() == "learning rate" and ax.get_ylabel() == "initializer"
@@ -446,7 +445,7 @@ def test_factor_bars_has_interval_per_level(grid):
     fig = plots.factor_bars(marginal, "lr")
     ax = fig.axes[0]
     assert len(ax.patches) == 2
-    assert [p.get_height() for p in ax.patches] == pytest.approx([2 / 6, 4 / 6])
+    assert [p.get_height() for p in ax.patches] == pytest.approx([2 / 6, 3 / 6])
     assert ax.get_xlabel() == "learning rate"
     plots.plt.close(fig)
 
@@ -473,7 +472,7 @@ def test_report_two_factors(tmp_path, grid):
     assert (sweep / "figures" / "importance.png") in pngs
     assert {p.read_bytes() for p in pngs} == set(images(text))
     assert "<h1>Collapse report: sweep-a</h1>" in text
-    assert ("13 networks in 4 configurations; 6 collapsed (50%), 1 diverged, 1 failed.") in text
+    assert ("13 networks in 4 configurations; 5 collapsed (42%), 1 diverged, 1 failed.") in text
     assert "over the 12 networks that did not fail" in text
     assert "ValueError: &lt;bad&gt; &amp; worse" in text and "<bad>" not in text
     assert "initializer" in text and "learning rate" in text
