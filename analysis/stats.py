@@ -1,11 +1,44 @@
 """Statistics of the claims and the doctor: exact rate intervals, paired tests, corrections.
 
-(First piece; the rest of the module is being written.)
+A claim compares a "cause" arm with a "control" arm. The unit is one trained network;
+replicate r of both arms shares data and initial-weight seeds, so binary outcomes
+(collapsed or not) come in pairs, grouped in strata ("levels"). For pairs, ``b`` counts
+cause-only collapses (1, 0), ``c`` control-only collapses (0, 1), and ``n`` all pairs.
+
+Library code is used wherever it exists (statsmodels, scipy); the one hand-written piece
+is Tango's score interval for a paired difference of proportions, which no mainstream
+Python library offers.
 """
 
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import optimize
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 CONFIDENCE = 0.95
+ALPHA = 0.05
+MIN_EFFECT = 0.2
+MIN_RELATIVE = 0.5
+
+SUPPORTED = "supported"
+CONTRADICTED = "contradicted"
+NOT_SUPPORTED = "not supported"
+INCONCLUSIVE = "inconclusive"
+PARTLY = "partly supported"
+VERDICTS = (SUPPORTED, PARTLY, CONTRADICTED, NOT_SUPPORTED, INCONCLUSIVE)
+
+MOVED = "moved as claimed"
+MOVED_OTHER_WAY = "moved the other way"
+DID_NOT_MOVE = "did not move"
+NO_DATA = "no data"
+MECHANISM_WORDS = (MOVED, MOVED_OTHER_WAY, DID_NOT_MOVE, NO_DATA)
+
+_MAX_PAIRS = 10**6
 
 
 def rate_interval(k, n, confidence=CONFIDENCE):
@@ -14,3 +47,291 @@ def rate_interval(k, n, confidence=CONFIDENCE):
         return float("nan"), float("nan")
     low, high = proportion_confint(k, n, alpha=1 - confidence, method="beta")
     return float(low), float(high)
+
+
+def paired_counts(cause, control):
+    """Counts of a paired 2x2 table of 0/1 outcomes; pairs with a NaN on either side dropped.
+
+    Args:
+        cause: 0/1 outcomes of the cause networks (array-like, NaN allowed).
+        control: 0/1 outcomes of the paired control networks, same length.
+
+    Returns:
+        Dict of ints: n, both (1, 1), cause_only (1, 0) = b, control_only (0, 1) = c,
+        neither (0, 0).
+    """
+    x = np.asarray(cause, dtype=float).ravel()
+    y = np.asarray(control, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"cause and control differ in length: {x.size} vs {y.size}")
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    if not np.all(np.isin(x, (0.0, 1.0)) & np.isin(y, (0.0, 1.0))):
+        raise ValueError("paired outcomes must be 0/1 (or NaN)")
+    x, y = x.astype(bool), y.astype(bool)
+    return {
+        "n": int(x.size),
+        "both": int(np.sum(x & y)),
+        "cause_only": int(np.sum(x & ~y)),
+        "control_only": int(np.sum(~x & y)),
+        "neither": int(np.sum(~x & ~y)),
+    }
+
+
+def mcnemar_p(b, c):
+    """Exact two-sided McNemar p-value of b cause-only vs c control-only pairs; 1.0 if none."""
+    if b + c == 0:
+        return 1.0
+    return float(mcnemar([[0, b], [c, 0]], exact=True).pvalue)
+
+
+def _tango_score(delta, b, c, n):
+    """Tango's score statistic for H0: p_cause - p_control = delta (decreasing in delta)."""
+    # Constrained ML estimate of the control-only cell probability (Tango 1998, eq. 3).
+    w = -b - c + (2 * n - b + c) * delta
+    p21 = (math.sqrt(max(w * w + 8 * n * c * delta * (1 - delta), 0.0)) - w) / (4 * n)
+    var = n * (2 * p21 + delta * (1 - delta))
+    num = b - c - n * delta
+    if var <= 0:
+        return 0.0 if num == 0 else math.copysign(math.inf, num)
+    return num / math.sqrt(var)
+
+
+@lru_cache(maxsize=65536)
+def _tango_interval(b, c, n, confidence):
+    """Cached Tango interval on float counts (see paired_effect_interval)."""
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    est = (b - c) / n
+    edge = 1 - 1e-12
+    if c >= n:  # every pair control-only: the effect is -1 and its lower limit too
+        low = -1.0
+    elif _tango_score(-edge, b, c, n) <= z:
+        low = -1.0
+    else:
+        low = optimize.brentq(lambda d: _tango_score(d, b, c, n) - z, -edge, est, xtol=1e-10)
+    if b >= n:  # every pair cause-only
+        high = 1.0
+    elif _tango_score(edge, b, c, n) >= -z:
+        high = 1.0
+    else:
+        high = optimize.brentq(lambda d: _tango_score(d, b, c, n) + z, est, edge, xtol=1e-10)
+    return est, float(low), float(high)
+
+
+def paired_effect_interval(b, c, n, confidence=CONFIDENCE):
+    """Paired effect (b - c) / n = rate_cause - rate_control with Tango's score interval.
+
+    Tango's asymptotic score interval (Tango 1998, Stat Med 17:891-908; recommended by
+    Fagerland, Lydersen & Laake 2014, Stat Med 33:2850-2875) inverts the score test of
+    H0: delta = delta0 using the constrained ML variance. It needs only b, c and n, stays
+    inside [-1, 1], and is not degenerate at b = c = 0: there it is
+    +/- z^2 / (n + z^2) (about +/-0.114 at n = 30). At b = n it is
+    [(n - z^2) / (n + z^2), 1].
+
+    Args:
+        b: pairs where only the cause network collapsed.
+        c: pairs where only the control network collapsed.
+        n: all pairs (b + c <= n).
+        confidence: two-sided confidence level.
+
+    Returns:
+        (effect, low, high); all NaN when n = 0.
+    """
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    if b < 0 or c < 0 or b + c > n:
+        raise ValueError(f"need 0 <= b, c and b + c <= n (got b={b}, c={c}, n={n})")
+    return _tango_interval(float(b), float(c), float(n), float(confidence))
+
+
+def stratified_paired(strata, confidence=CONFIDENCE):
+    """Combined paired effect across strata, its interval and an exact stratified test.
+
+    With matched pairs the Mantel-Haenszel weights of a risk difference are the stratum
+    sizes n_k, so the combined effect is sum(b_k - c_k) / sum(n_k) (pairs pooled). The
+    interval is Tango's on the pooled counts; when strata differ, the pooled variance is
+    at least the stratified one, so it errs on the wide side. The stratified McNemar
+    (CMH on matched pairs) reduces to an exact binomial test of sum(b_k) vs sum(c_k).
+
+    Args:
+        strata: iterable of (b, c, n) per stratum.
+        confidence: two-sided confidence level.
+
+    Returns:
+        Dict effect, low, high, p, n (NaN effect/interval and p = 1.0 when no pairs).
+    """
+    rows = [tuple(s) for s in strata]
+    b = sum(int(r[0]) for r in rows)
+    c = sum(int(r[1]) for r in rows)
+    n = sum(int(r[2]) for r in rows)
+    effect, low, high = paired_effect_interval(b, c, n, confidence)
+    return {"effect": effect, "low": low, "high": high, "p": mcnemar_p(b, c), "n": n}
+
+
+def holm(pvalues):
+    """Holm-adjusted p-values (statsmodels multipletests); NaN entries passed through."""
+    p = np.asarray(pvalues, dtype=float).ravel()
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
+    return out
+
+
+def outcome_verdict(effect, low, high, p_adjusted, min_effect=MIN_EFFECT, alpha=ALPHA):
+    """The verdict word of one level of a claim; the single place the rule is written.
+
+    Args:
+        effect: paired effect rate_cause - rate_control.
+        low: lower limit of its interval.
+        high: upper limit of its interval.
+        p_adjusted: multiplicity-adjusted p-value of the paired test.
+        min_effect: smallest effect that counts as meaningful.
+        alpha: significance level.
+
+    Returns:
+        ``supported``: significant, effect > 0, and high >= min_effect;
+        ``contradicted``: significant, effect < 0, and low <= -min_effect;
+        ``not supported``: interval inside (-min_effect, min_effect) (no meaningful
+        effect, significant or not); ``inconclusive``: anything else, or NaN inputs.
+    """
+    values = (effect, low, high, p_adjusted)
+    if any(v is None or not np.isfinite(v) for v in values):
+        return INCONCLUSIVE
+    significant = p_adjusted < alpha
+    if significant and effect > 0 and high >= min_effect:
+        return SUPPORTED
+    if significant and effect < 0 and low <= -min_effect:
+        return CONTRADICTED
+    if low > -min_effect and high < min_effect:
+        return NOT_SUPPORTED
+    return INCONCLUSIVE
+
+
+def pairs_needed(b, c, n, min_effect=MIN_EFFECT, confidence=CONFIDENCE):
+    """Rough number of pairs that would resolve an inconclusive level.
+
+    Approximation: the discordant rates b/n and c/n are assumed to stay as observed, and
+    the answer is the smallest N whose Tango interval at counts (b N/n, c N/n, N) has a
+    half-width <= min_effect / 2 (about z^2 (pb + pc - (pb - pc)^2) / (min_effect/2)^2
+    for large N). The score interval's own variance is the floor for no discordance:
+    b = c = 0 (or n = 0) gives N = ceil(z^2 (2 / min_effect - 1)), 35 at 0.2 and 95%.
+
+    Args:
+        b: observed cause-only pairs.
+        c: observed control-only pairs.
+        n: observed pairs (0 allowed).
+        min_effect: smallest meaningful effect.
+        confidence: two-sided confidence level.
+
+    Returns:
+        Total pairs (>= n) as an int, capped at 10**6.
+    """
+    if not 0 < min_effect < 2:
+        raise ValueError(f"min_effect must be in (0, 2), got {min_effect}")
+    if b < 0 or c < 0 or b + c > n:
+        raise ValueError(f"need 0 <= b, c and b + c <= n (got b={b}, c={c}, n={n})")
+    pb, pc = (b / n, c / n) if n > 0 else (0.0, 0.0)
+    target = min_effect / 2
+
+    def half_width(size):
+        _, low, high = _tango_interval(pb * size, pc * size, float(size), float(confidence))
+        return (high - low) / 2
+
+    lo, hi = 1, 1
+    while half_width(hi) > target:
+        if hi >= _MAX_PAIRS:
+            return _MAX_PAIRS
+        lo, hi = hi, min(hi * 2, _MAX_PAIRS)
+    while lo < hi:  # smallest size in [lo, hi] meeting the target
+        mid = (lo + hi) // 2
+        if half_width(mid) <= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return int(max(hi, n))
+
+
+def claim_verdict(level_words):
+    """Combine the per-level verdict words of one claim into the claim's word.
+
+    All supported -> supported; some supported -> partly supported; none supported and
+    some contradicted -> contradicted; all not supported -> not supported; otherwise
+    (including no levels) inconclusive.
+    """
+    words = list(level_words)
+    if not words:
+        return INCONCLUSIVE
+    if all(w == SUPPORTED for w in words):
+        return SUPPORTED
+    if any(w == SUPPORTED for w in words):
+        return PARTLY
+    if any(w == CONTRADICTED for w in words):
+        return CONTRADICTED
+    if all(w == NOT_SUPPORTED for w in words):
+        return NOT_SUPPORTED
+    return INCONCLUSIVE
+
+
+def mechanism_verdict(cause, control, direction, min_relative=MIN_RELATIVE, alpha=ALPHA):
+    """Did a paired real-valued metric move as the claim says (Wilcoxon signed-rank)?
+
+    Pairs with a non-finite value on either side are dropped and counted. The test is
+    scipy's Wilcoxon signed-rank on cause - control (zero differences dropped; all-zero
+    differences mean no move, p = 1). The relative effect is the median paired difference
+    over a robust spread of the control: IQR / 1.349, else |median control|, else 1e-12.
+
+    Args:
+        cause: metric of the cause networks.
+        control: metric of the paired control networks, same length.
+        direction: "higher" or "lower", the move the claim predicts for the cause.
+        min_relative: smallest |relative effect| that counts as a move.
+        alpha: significance level.
+
+    Returns:
+        Dict word, median_cause, median_control, median_difference, relative_effect, p, n,
+        n_nonfinite_cause, n_nonfinite_control.
+    """
+    if direction not in ("higher", "lower"):
+        raise ValueError(f"direction must be 'higher' or 'lower', got {direction!r}")
+    x = np.asarray(cause, dtype=float).ravel()
+    y = np.asarray(control, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"cause and control differ in length: {x.size} vs {y.size}")
+    bad_x, bad_y = ~np.isfinite(x), ~np.isfinite(y)
+    keep = ~(bad_x | bad_y)
+    x, y = x[keep], y[keep]
+    nan = float("nan")
+    out = {
+        "word": NO_DATA,
+        "median_cause": nan,
+        "median_control": nan,
+        "median_difference": nan,
+        "relative_effect": nan,
+        "p": nan,
+        "n": int(x.size),
+        "n_nonfinite_cause": int(bad_x.sum()),
+        "n_nonfinite_control": int(bad_y.sum()),
+    }
+    if x.size == 0:
+        return out
+    d = x - y
+    med_d = float(np.median(d))
+    spread = float(sps.iqr(y, scale="normal"))
+    if spread <= 0:
+        spread = abs(float(np.median(y))) or 1e-12
+    p = 1.0 if not np.any(d != 0) else float(sps.wilcoxon(d, zero_method="wilcox").pvalue)
+    rel = med_d / spread
+    word = DID_NOT_MOVE
+    if p < alpha and abs(rel) >= min_relative and med_d != 0:
+        claimed = 1.0 if direction == "higher" else -1.0
+        word = MOVED if np.sign(med_d) == claimed else MOVED_OTHER_WAY
+    out.update(
+        word=word,
+        median_cause=float(np.median(x)),
+        median_control=float(np.median(y)),
+        median_difference=med_d,
+        relative_effect=float(rel),
+        p=p,
+    )
+    return out
