@@ -76,7 +76,8 @@ def _indicators(df):
     is_error = (status == "error").fillna(False).to_numpy(dtype=bool)
     is_diverged = (status == "diverged").fillna(False).to_numpy(dtype=bool)
     # A diverged network is an outcome of its own (`diverged`), never counted as collapsed.
-    flag = df["collapsed"].astype("boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    flag = df["collapsed"].astype("boolean").astype("Float64")
+    flag = flag.to_numpy(dtype=float, na_value=np.nan)
     flag[is_diverged] = 0.0
     flag[is_error] = np.nan
     spread = pd.to_numeric(df["rel_output_std"], errors="coerce").to_numpy(dtype=float)
@@ -529,3 +530,33 @@ def summary(df):
         "errors": int(helper["error"].sum()),
         "collapse_rate": collapse_rate(df),
     }
+
+
+THRESHOLDS = (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 1e-1)  # collapse thresholds the report scans
+
+
+def threshold_curve(df, thresholds=THRESHOLDS):
+    """The sweep's collapse rate if the collapse threshold were each of `thresholds`.
+
+    Collapsed at threshold t: finite outputs (not diverged) and rel_output_std < t. Failed
+    rows are left out; diverged rows count in the denominator as not collapsed.
+
+    Args:
+        df: Runs frame.
+        thresholds: Thresholds to evaluate.
+
+    Returns:
+        Frame with columns threshold, collapsed, n, rate, ci_low, ci_high (exact 95%).
+    """
+    flags = _indicators(df)
+    counted = flags["counted"].to_numpy(dtype=bool)
+    spread = flags["spread"].to_numpy(dtype=float)[counted]
+    rows = []
+    for t in thresholds:
+        with np.errstate(invalid="ignore"):
+            k = int(np.sum(np.isfinite(spread) & (spread < t)))
+        n = int(counted.sum())
+        low, high = stats.rate_interval(k, n)
+        rows.append({"threshold": t, "collapsed": k, "n": n,
+                     "rate": k / n if n else float("nan"), "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)

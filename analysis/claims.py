@@ -1,9 +1,18 @@
 """Test the claims a sweep was built for: every number and verdict computed from the rows.
 
 A claim (a list entry under `claims` in the sweep's multirun.yaml, see `load.load_claims`) names a
-cause and a matched control as column filters. Its verdict comes from the collapse rate of the
-two groups, their difference and, where the claim names one, a mechanism metric, through the one
-rule in `verdict` (documented by `rule_description`, built from the same constants).
+cause and a matched control as column filters and the outcome it predicts (`collapsed`,
+`decision_collapsed` or `diverged`). The unit of analysis is one trained network. Replicate r
+of the cause and of the control share data and initial-weight seeds, so networks are compared
+in pairs: a pair is a cause row and a control row that agree on the replicate and on every
+factor the grid varies besides the cause itself. A filter value that is a list (a dose ladder,
+or several controls) makes one level per value, and so does each value of the `by` column(s).
+
+Per level: exact (Clopper-Pearson) rates per arm, the paired effect (cause rate - control
+rate) with Tango's score interval, an exact McNemar test; Holm's correction runs over every
+test of the sweep (all levels and each claim's combined test); the verdict words come from
+`analysis.stats` (the one place the rule is written). The mechanism metric gets its own
+column and never changes the outcome verdict.
 
 Example:
     >>> from analysis.claims import claims_table
@@ -12,36 +21,34 @@ Example:
     >>> table.groupby("claim", sort=False)["verdict"].first()
 """
 
+import itertools
 import math
 import numbers
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.proportion import confint_proportions_2indep
 
-from analysis import aggregate, style
+from analysis import stats, style
+from experiments.schema import FACTOR_COLUMNS
 
-# The verdict rule's constants; `rule_description` renders the rule's text from them.
-MIN_EFFECT = 0.2  # smallest difference in collapse rate (cause - control) that counts
-CONFIDENCE = 0.95  # coverage of every bootstrap interval
-N_RESAMPLES = 2000  # bootstrap resamples (rows resampled within each group)
-BOOTSTRAP_SEED = 0
 FLOAT_REL_TOL = 1e-9  # a number in a filter matches a column value within this relative tolerance
-# Rates are shares of small counts (0.6 - 0.4 = 0.19999999999999996): compare the effect with
-# MIN_EFFECT up to this rounding slack.
-ROUNDING = 1e-9
 
-SUPPORTED = "supported"
-PARTLY = "partly supported"
-NOT_SUPPORTED = "not supported"
-CONTRADICTED = "contradicted"
-VERDICTS = (SUPPORTED, PARTLY, NOT_SUPPORTED, CONTRADICTED)
+SUPPORTED, PARTLY, NOT_SUPPORTED = stats.SUPPORTED, stats.PARTLY, stats.NOT_SUPPORTED
+CONTRADICTED, INCONCLUSIVE = stats.CONTRADICTED, stats.INCONCLUSIVE
+DROPPED = "dropped"
+VERDICTS = (SUPPORTED, PARTLY, INCONCLUSIVE, NOT_SUPPORTED, CONTRADICTED, DROPPED)
 
 DIRECTIONS = ("higher", "lower")
+OUTCOMES = ("collapsed", "decision_collapsed", "diverged")
 DIAGNOSTIC = "diagnostic"
 CONTRAST = "contrast"
+SCORE = "balanced_accuracy"  # shown beside decision outcomes: 1/classes = input-independent
 
-# Numbers of one level of a claim, in the order of the claims table.
+# Numbers of one level of a claim, in the order of the claims table and claims.csv.
 PART_COLUMNS = [
+    "n_pairs",
     "n_cause",
     "n_control",
     "rate_cause",
@@ -50,13 +57,73 @@ PART_COLUMNS = [
     "rate_control",
     "rate_control_low",
     "rate_control_high",
+    "diverged_cause",
+    "diverged_control",
+    "score_cause",
+    "score_control",
     "effect",
     "effect_low",
     "effect_high",
+    "p",
+    "test",
     "mechanism_cause",
     "mechanism_control",
-    "mechanism_low",
-    "mechanism_high",
+    "mechanism_relative",
+    "mechanism_p",
+    "mechanism_nonfinite",
+    "mechanism_verdict",
+]
+TABLE_COLUMNS = [
+    "claim",
+    "text",
+    "kind",
+    "outcome",
+    "cause_text",
+    "control_text",
+    "by",
+    "level_text",
+    *PART_COLUMNS,
+    "p_holm",
+    "level_verdict",
+    "pairs_needed",
+    "mechanism",
+    "mechanism_direction",
+    "combined_effect",
+    "combined_low",
+    "combined_high",
+    "combined_p_holm",
+    "verdict",
+    "reason",
+]
+# What claims.csv holds: one row per claim and level.
+CSV_COLUMNS = [
+    "claim",
+    "level_text",
+    "outcome",
+    "n_pairs",
+    "n_cause",
+    "n_control",
+    "rate_cause",
+    "rate_cause_low",
+    "rate_cause_high",
+    "rate_control",
+    "rate_control_low",
+    "rate_control_high",
+    "score_cause",
+    "score_control",
+    "effect",
+    "effect_low",
+    "effect_high",
+    "test",
+    "p",
+    "p_holm",
+    "level_verdict",
+    "pairs_needed",
+    "mechanism",
+    "mechanism_cause",
+    "mechanism_control",
+    "mechanism_verdict",
+    "verdict",
 ]
 
 
@@ -71,9 +138,11 @@ def check_claim(claim, columns):
         columns: Column names of the runs frame the claim is evaluated on.
 
     Returns:
-        A new dict with id, text, kind ('contrast' or 'diagnostic'), cause, control (filter
-        dicts; empty for a diagnostic), mechanism (or None), mechanism_direction, by (or None),
-        predictor, below, above (diagnostic only, else None).
+        A new dict with id, text, kind ('contrast' or 'diagnostic'), outcome (one of OUTCOMES,
+        default 'collapsed'), dropped (the reason a claim is not tested, or None), cause,
+        control (filter dicts; empty for a diagnostic), mechanism (or None),
+        mechanism_direction, by (a list of columns, empty without), predictor, below, above
+        (diagnostic only, else None).
 
     Raises:
         ValueError: A required key is missing, or a key names a column the runs do not have.
@@ -91,20 +160,33 @@ def check_claim(claim, columns):
             fail(f"{key} {name!r} is not a results column")
         return name
 
+    by = claim.get("by")
+    by = [] if by is None else [by] if isinstance(by, str) else list(by)
+    for name in by:
+        if name not in columns:
+            fail(f"by {name!r} is not a results column")
     kind = claim.get("kind") or CONTRAST
+    outcome = claim.get("outcome") or "collapsed"
+    if outcome not in OUTCOMES:
+        fail(f"outcome={outcome!r}: allowed: {', '.join(OUTCOMES)}")
+    dropped = claim.get("dropped")
     out = {
         "id": cid,
         "text": str(claim.get("text") or cid),
         "kind": kind,
+        "outcome": outcome,
+        "dropped": None if dropped in (None, False) else str(dropped),
         "cause": {},
         "control": {},
         "mechanism": None,
         "mechanism_direction": "higher",
-        "by": column("by"),
+        "by": by,
         "predictor": None,
         "below": None,
         "above": None,
     }
+    if out["dropped"]:  # not tested: only its text and the reason are shown
+        return out
     if kind == DIAGNOSTIC:
         out["predictor"] = column("predictor")
         if out["predictor"] is None:
@@ -243,301 +325,391 @@ def describe_groups(claim):
     return describe_filters(claim["cause"]), describe_filters(claim["control"])
 
 
-# -- numbers -----------------------------------------------------------------------------------
+# -- levels and pairs --------------------------------------------------------------------------
 
 
-def _resampled(values, statistic, rng, n_resamples):
-    """`statistic` of n_resamples resamples (with replacement) of 1-D `values`."""
-    picks = rng.integers(0, values.size, size=(n_resamples, values.size))
-    return statistic(values[picks], axis=1)
+def _combos(filters):
+    """Single-valued filter dicts of a filter whose values may be lists (their product)."""
+    names = list(filters)
+    values = [v if isinstance(v, (list, tuple)) else [v] for v in filters.values()]
+    return [dict(zip(names, chosen)) for chosen in itertools.product(*values)]
 
 
-def rate_interval(flags, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=BOOTSTRAP_SEED):
-    """Percentile bootstrap interval of a collapse rate.
+def _varied(filters):
+    """Names of a filter's columns that hold a list (those name a level)."""
+    return [name for name, v in filters.items() if isinstance(v, (list, tuple)) and len(v) > 1]
+
+
+def _key_text(values):
+    return " ".join("<NA>" if pd.isna(v) else repr(v) for v in values)
+
+
+def pair_columns(rows, claim):
+    """The factor columns two networks must share to be a pair, besides `replicate`.
+
+    Every factor the grid varies independently of the cause/control columns: a column
+    that takes one value for each combination of the treatment columns (the treatment's own
+    parameters, such as init_value beside init, or epochs set from n_samples) is left out.
 
     Args:
-        flags: 1-D array of shape (n,): 1.0 collapsed, 0.0 not; NaN is dropped.
+        rows: The claim's rows (cause and control).
+        claim: Output of `check_claim`.
 
     Returns:
-        (low, high); (NaN, NaN) when no value is left.
+        List of column names.
     """
-    return aggregate.bootstrap_interval(
-        flags, n_resamples=n_resamples, confidence=confidence, seed=seed
-    )
+    treatment = list(dict.fromkeys([*claim["cause"], *claim["control"]]))
+    if rows.empty:
+        return []
+    groups = rows[treatment].astype("string").fillna("<NA>").apply(_key_text, axis=1)
+    keep = []
+    for name in FACTOR_COLUMNS:
+        if name in treatment or name not in rows:
+            continue
+        values = rows[name].astype("string").fillna("<NA>")
+        if values.groupby(groups.to_numpy()).nunique().max() > 1:
+            keep.append(name)
+    return keep
 
 
-def difference_interval(
-    cause,
-    control,
-    statistic=np.mean,
-    sign=1.0,
-    n_resamples=N_RESAMPLES,
-    confidence=CONFIDENCE,
-    seed=BOOTSTRAP_SEED,
-):
-    """Percentile bootstrap interval of sign * (statistic(cause) - statistic(control)).
-
-    Both groups are resampled independently (rows with replacement within each group).
+def outcome_values(rows, outcome):
+    """Per row 1.0 / 0.0 for the outcome, NaN for failed rows or where it is undefined.
 
     Args:
-        cause: 1-D array of shape (n,); NaN is dropped.
-        control: 1-D array of shape (m,); NaN is dropped.
-        statistic: np.mean (rates of 0/1 flags) or np.median (a mechanism metric); takes axis=.
-        sign: -1.0 flips the difference (a claim that the cause lowers the metric).
+        rows: Runs rows.
+        outcome: 'collapsed', 'decision_collapsed' (NaN for regression) or 'diverged'.
 
     Returns:
-        (low, high); (NaN, NaN) when a group has no value.
+        Float numpy array aligned with `rows`.
     """
-    a = np.asarray(cause, dtype=float)
-    b = np.asarray(control, dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size == 0 or b.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    diffs = sign * (
-        _resampled(a, statistic, rng, n_resamples) - _resampled(b, statistic, rng, n_resamples)
-    )
-    return aggregate.percentile_interval(diffs, confidence)
+    status = rows["status"].astype("string")
+    is_error = (status == "error").fillna(False).to_numpy(dtype=bool)
+    is_diverged = (status == "diverged").fillna(False).to_numpy(dtype=bool)
+    if outcome == "diverged":
+        values = is_diverged.astype(float)
+    else:
+        values = rows[outcome].astype("boolean").astype("Float64").to_numpy(
+            dtype=float, na_value=np.nan)
+        values[is_diverged] = 0.0  # a diverged network has not collapsed
+    values[is_error] = np.nan
+    return values
 
 
-def _flags(rows):
-    """Collapse flags of the rows that count (errors and unknown left out), as a float array."""
-    return aggregate.collapse_flags(rows).dropna().to_numpy(dtype=float)
+def _numeric(rows, name):
+    if name is None or name not in rows:
+        return np.full(len(rows), np.nan)
+    values = pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    failed = (rows["status"].astype("string") == "error").fillna(False).to_numpy(dtype=bool)
+    return np.where(failed, np.nan, values)
 
 
-def _metric(rows, name):
-    """Finite values of a metric column over the rows that did not fail."""
-    if name is None:
-        return np.array([])
-    kept = rows[~(rows["status"].astype("string") == "error").fillna(False).to_numpy(dtype=bool)]
-    values = pd.to_numeric(kept[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return values[np.isfinite(values)]
+def paired_rows(cause, control, keys):
+    """Cause and control rows joined into pairs on `keys` + replicate.
+
+    Returns:
+        (cause positions, control positions): integer arrays into `cause` and `control`,
+        one entry per pair; a key seen twice on one side pairs its first row only.
+    """
+    def key_frame(rows):
+        cols = [*keys, "replicate"]
+        text = rows[cols].astype("string").fillna("<NA>").apply(_key_text, axis=1)
+        frame = pd.DataFrame({"key": text.to_numpy(), "pos": np.arange(len(rows))})
+        return frame.drop_duplicates("key")
+
+    if cause.empty or control.empty:
+        return np.array([], int), np.array([], int)
+    joined = key_frame(cause).merge(key_frame(control), on="key", suffixes=("_a", "_b"))
+    return joined["pos_a"].to_numpy(), joined["pos_b"].to_numpy()
 
 
-def compare_groups(cause, control, mechanism=None, direction="higher"):
-    """The numbers a verdict is made of, for one cause group and one control group.
+def _rate(flags):
+    flags = flags[~np.isnan(flags)]
+    k, n = int(flags.sum()), int(flags.size)
+    low, high = stats.rate_interval(k, n)
+    return (k / n if n else math.nan), low, high, n
+
+
+def _median(values):
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else math.nan
+
+
+def compare_arms(cause, control, keys, outcome="collapsed", mechanism=None, direction="higher"):
+    """The numbers of one level: paired where the rows pair up, unpaired otherwise.
 
     Args:
-        cause: Runs rows of the cause.
-        control: Runs rows of the control.
+        cause: Runs rows of the cause at this level.
+        control: Runs rows of the control at this level.
+        keys: Pair columns (see `pair_columns`); None compares the arms unpaired.
+        outcome: Outcome column (see `outcome_values`).
         mechanism: Metric column the claim names, or None.
         direction: 'higher' or 'lower': how the cause should move the mechanism.
 
     Returns:
-        Dict with the PART_COLUMNS: n_* (rows counted in the rate), rate_* with their bootstrap
-        interval, effect = rate_cause - rate_control with its interval, mechanism_cause and
-        mechanism_control (medians), mechanism_low/high (interval of the difference of medians,
-        sign flipped for 'lower', so > 0 always means "moved the way the claim says").
+        Dict with the PART_COLUMNS and the McNemar counts b, c (NaN when unpaired).
     """
-    a, b = _flags(cause), _flags(control)
-    out = {"n_cause": int(a.size), "n_control": int(b.size)}
-    for name, flags in (("cause", a), ("control", b)):
-        out[f"rate_{name}"] = float(flags.mean()) if flags.size else math.nan
-        out[f"rate_{name}_low"], out[f"rate_{name}_high"] = rate_interval(flags)
-    out["effect"] = out["rate_cause"] - out["rate_control"]
-    out["effect_low"], out["effect_high"] = difference_interval(a, b)
-    ma, mb = _metric(cause, mechanism), _metric(control, mechanism)
-    out["mechanism_cause"] = float(np.median(ma)) if ma.size else math.nan
-    out["mechanism_control"] = float(np.median(mb)) if mb.size else math.nan
-    sign = -1.0 if direction == "lower" else 1.0
-    out["mechanism_low"], out["mechanism_high"] = difference_interval(
-        ma, mb, statistic=np.median, sign=sign
+    a, b = outcome_values(cause, outcome), outcome_values(control, outcome)
+    out = {}
+    for name, flags, rows in (("cause", a, cause), ("control", b, control)):
+        rate, low, high, n = _rate(flags)
+        out.update({f"rate_{name}": rate, f"rate_{name}_low": low, f"rate_{name}_high": high,
+                    f"n_{name}": n})
+        status = rows["status"].astype("string")
+        counted = ~(status == "error").fillna(False).to_numpy(dtype=bool)
+        diverged = (status == "diverged").fillna(False).to_numpy(dtype=bool)
+        out[f"diverged_{name}"] = diverged[counted].mean() if counted.any() else math.nan
+        out[f"score_{name}"] = _median(_numeric(rows, SCORE))
+    pa, pb = paired_rows(cause, control, keys) if keys is not None else ([], [])
+    x, y = a[pa] if len(pa) else np.array([]), b[pb] if len(pb) else np.array([])
+    known = ~(np.isnan(x) | np.isnan(y))
+    counts = stats.paired_counts(x[known], y[known]) if known.any() else None
+    if counts and counts["n"]:
+        bb, cc, n = counts["cause_only"], counts["control_only"], counts["n"]
+        effect, low, high = stats.paired_effect_interval(bb, cc, n)
+        out.update(n_pairs=n, effect=effect, effect_low=low, effect_high=high,
+                   p=stats.mcnemar_p(bb, cc), test="paired (McNemar)", b=bb, c=cc)
+    else:
+        out.update(n_pairs=0, b=math.nan, c=math.nan, **_unpaired(a, b))
+    mech = stats.mechanism_verdict(
+        _numeric(cause, mechanism)[pa] if len(pa) else [],
+        _numeric(control, mechanism)[pb] if len(pb) else [], direction)
+    if mechanism is None:
+        mech = dict.fromkeys(mech, math.nan) | {"word": "", "n_nonfinite_cause": 0,
+                                                "n_nonfinite_control": 0}
+    out.update(
+        mechanism_cause=mech["median_cause"], mechanism_control=mech["median_control"],
+        mechanism_relative=mech["relative_effect"], mechanism_p=mech["p"],
+        mechanism_nonfinite=mech["n_nonfinite_cause"] + mech["n_nonfinite_control"],
+        mechanism_verdict=mech["word"],
     )
     return out
 
 
-# -- the verdict rule ---------------------------------------------------------------------------
+def _unpaired(a, b):
+    """Effect, Newcombe interval (statsmodels) and Fisher's exact p of two independent arms."""
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if not a.size or not b.size:
+        return {"effect": math.nan, "effect_low": math.nan, "effect_high": math.nan,
+                "p": math.nan, "test": "none"}
+    ka, kb = int(a.sum()), int(b.sum())
+    low, high = confint_proportions_2indep(ka, a.size, kb, b.size, method="newcomb",
+                                           compare="diff")
+    p = sps.fisher_exact([[ka, a.size - ka], [kb, b.size - kb]]).pvalue
+    return {"effect": ka / a.size - kb / b.size, "effect_low": float(low),
+            "effect_high": float(high), "p": float(p), "test": "unpaired (Fisher)"}
 
 
-def level_findings(parts):
-    """Per level: is the effect significant, reversed, did the mechanism move (part of the rule).
+def claim_levels(df, claim):
+    """The (level text, cause rows, control rows) of a checked contrast or diagnostic claim.
 
-    Args:
-        parts: Frame, one row per level, with columns effect, effect_low, effect_high and
-            optionally mechanism_low (sign-adjusted low end of the mechanism interval).
-
-    Returns:
-        Frame aligned with `parts`: significant, reversed, moved (bool). NaN is never True.
+    Levels: each value of the `by` column(s) x each value of a cause filter's list x each
+    value of a control filter's list (one level without any of them).
     """
-    effect = parts["effect"].to_numpy(dtype=float)
-    low = parts["effect_low"].to_numpy(dtype=float)
-    high = parts["effect_high"].to_numpy(dtype=float)
-    if "mechanism_low" in parts:
-        mechanism_low = parts["mechanism_low"].to_numpy(dtype=float)
-    else:
-        mechanism_low = np.full(len(parts), np.nan)
-    with np.errstate(invalid="ignore"):
-        significant = (low > 0) & (effect >= MIN_EFFECT - ROUNDING)
-        reversed_ = (high < 0) & (effect <= -MIN_EFFECT + ROUNDING)
-        moved = mechanism_low > 0
-    return pd.DataFrame(
-        {"significant": significant, "reversed": reversed_, "moved": moved}, index=parts.index
-    )
+    cause, control = claim_groups(df, claim)
+    if claim["kind"] == DIAGNOSTIC:
+        return [("", cause, control)]
+    by = claim["by"]
+    both = pd.concat([cause, control])
+    by_levels = [()]
+    if by and not both.empty:
+        levels_frame = both[by].drop_duplicates().sort_values(by, na_position="last")
+        by_levels = list(levels_frame.itertuples(index=False, name=None))
+    shown_cause, shown_control = _varied(claim["cause"]), _varied(claim["control"])
+    levels = []
+    for by_values in by_levels:
+        in_level_cause = np.ones(len(cause), bool)
+        in_level_control = np.ones(len(control), bool)
+        for name, value in zip(by, by_values):
+            wanted = None if pd.isna(value) else value
+            in_level_cause &= match(cause[name], wanted)
+            in_level_control &= match(control[name], wanted)
+        for cause_filter in _combos(claim["cause"]):
+            for control_filter in _combos(claim["control"]):
+                parts = [f"{name} = {style.format_level(v)}" for name, v in zip(by, by_values)]
+                parts += [f"{n} = {style.format_level(cause_filter[n])}" for n in shown_cause]
+                if shown_control:
+                    parts.append("vs " + ", ".join(
+                        f"{n} = {style.format_level(control_filter[n])}" for n in shown_control))
+                levels.append((
+                    ", ".join(parts),
+                    cause[in_level_cause & select(cause, cause_filter)],
+                    control[in_level_control & select(control, control_filter)],
+                ))
+    return levels
 
 
-def verdict(parts):
-    """The verdict of one claim from its per-level numbers: the one place the rule is written.
-
-    Args:
-        parts: Frame, one row per level of the claim's `by` column (one row without `by`), with
-            columns effect, effect_low, effect_high, optionally mechanism_low and level_text
-            (a level's name, used in the reason).
-
-    Returns:
-        (verdict, reason): verdict is one of VERDICTS; reason a short sentence saying why.
-    """
-    found = level_findings(parts)
-    n = len(parts)
-    names = list(parts["level_text"]) if "level_text" in parts and n > 1 else [""] * n
-
-    def where(mask):
-        """' at 2 of 3 levels (moons, digits)', or '' without levels."""
-        if n <= 1:
-            return ""
-        hits = [name for name, hit in zip(names, mask, strict=True) if hit]
-        return f" at {len(hits)} of {n} levels ({', '.join(hits)})"
-
-    significant, reversed_, moved = found["significant"], found["reversed"], found["moved"]
-    if n and significant.all():
-        return SUPPORTED, "collapse rate clearly higher with the cause" + (
-            f" at all {n} levels" if n > 1 else ""
-        )
-    if significant.any():
-        return PARTLY, "collapse rate clearly higher with the cause only" + where(significant)
-    if reversed_.any():
-        return CONTRADICTED, "collapse rate clearly lower with the cause" + where(reversed_)
-    if moved.any():
-        return PARTLY, (
-            "the mechanism moved as claimed" + where(moved) + ", but outputs did not collapse more"
-        )
-    if parts["effect"].isna().all():
-        return NOT_SUPPORTED, "no rows to compare"
-    return NOT_SUPPORTED, "no clear difference in collapse rate" + (
-        ", mechanism did not move"
-        if "mechanism_low" in parts and parts["mechanism_low"].notna().any()
-        else ""
-    )
-
-
-def rule_description():
-    """The verdict rule in a few sentences, rendered from the constants `verdict` uses."""
-    level = f"{CONFIDENCE:.0%}"
-    points = f"{MIN_EFFECT * 100:g} percentage points"
-    return (
-        "How verdicts are computed. For each level of the claim's 'by' column (or once, "
-        "without one), the collapse rate of the cause rows and of the control rows gets a "
-        f"{level} percentile bootstrap interval ({N_RESAMPLES} resamples of the rows within each "
-        f"group, seed {BOOTSTRAP_SEED}); failed runs are left out and diverged ones count as "
-        "collapsed. The effect is cause rate minus control rate, with a bootstrap interval "
-        "from resampling both groups independently. An effect is significant when its "
-        f"interval lies above 0 and it is at least {points}; reversed when its interval lies "
-        f"below 0 and it is at most -{points}. The mechanism moved when the {level} interval "
-        "of (median of the mechanism metric for the cause - median for the control), sign "
-        "flipped when the claim says the cause lowers it, lies above 0 (missing values "
-        f"dropped). Verdict: '{SUPPORTED}' if the effect is significant at every level; "
-        f"'{PARTLY}' if significant at some levels but not all; '{CONTRADICTED}' if "
-        "significant at none and reversed at one or more; otherwise "
-        f"'{PARTLY}' if the mechanism moved at one or more levels (the mechanism "
-        f"moves but outputs do not collapse more); '{NOT_SUPPORTED}' in every other case, "
-        "including a group with no rows. A diagnostic claim compares all rows of the sweep "
-        "whose predictor is past the bound (cause) with the rest that have a value (control)."
-    )
-
-
-# -- claims table ------------------------------------------------------------------------------
+# -- the claims table ----------------------------------------------------------------------------
 
 
 def claim_parts(df, claim):
-    """Numbers per level of a checked claim (one row without `by`).
-
-    Args:
-        df: Runs frame.
-        claim: Output of `check_claim`.
+    """Numbers per level of a checked claim, before the multiplicity correction.
 
     Returns:
-        Frame with columns level (raw value; None without `by`), level_text, the PART_COLUMNS.
+        Frame with columns level_text, the PART_COLUMNS, b, c.
     """
-    cause, control = claim_groups(df, claim)
-    mechanism, direction, by = claim["mechanism"], claim["mechanism_direction"], claim["by"]
+    if claim["dropped"]:
+        return pd.DataFrame([{"level_text": "", "n_pairs": 0, "test": "none",
+                              "mechanism_verdict": ""}])
+    keys = None
+    if claim["kind"] == CONTRAST:
+        own = df[match(df["claim"], claim["id"])]
+        keys = pair_columns(own[select(own, claim["cause"]) | select(own, claim["control"])],
+                            claim)
     rows = []
-    both = pd.concat([cause, control])
-    if by is None or both.empty:
-        rows.append(
-            {
-                "level": None,
-                "level_text": "",
-                **compare_groups(cause, control, mechanism, direction),
-            }
-        )
-    else:
-        for level in aggregate.sorted_levels(both[by]):
-            wanted = None if pd.isna(level) else level
-            numbers_ = compare_groups(
-                cause[match(cause[by], wanted)],
-                control[match(control[by], wanted)],
-                mechanism,
-                direction,
-            )
-            rows.append({"level": level, "level_text": style.format_level(level), **numbers_})
-    return pd.DataFrame(rows, columns=["level", "level_text", *PART_COLUMNS])
+    for text, cause, control in claim_levels(df, claim):
+        numbers_ = compare_arms(cause, control, keys, claim["outcome"], claim["mechanism"],
+                                claim["mechanism_direction"])
+        rows.append({"level_text": text, **numbers_})
+    return pd.DataFrame(rows)
+
+
+def _combined(parts):
+    """A claim's levels pooled: the stratified paired effect, or one level's own numbers."""
+    paired = parts[parts["n_pairs"] > 0]
+    if len(parts) == 1 or paired.empty:
+        first = parts.iloc[0]
+        return first.get("effect", math.nan), first.get("effect_low", math.nan), \
+            first.get("effect_high", math.nan), math.nan
+    strata = list(zip(paired["b"].astype(int), paired["c"].astype(int),
+                      paired["n_pairs"].astype(int)))
+    pooled = stats.stratified_paired(strata)
+    return pooled["effect"], pooled["low"], pooled["high"], pooled["p"]
 
 
 def claims_table(df, claims):
-    """One row per (claim, level) with every number shown in the report and the verdict.
+    """One row per (claim, level) with every number shown in the report and the verdicts.
+
+    Holm's correction runs over all tests of the sweep: every level of every claim, and the
+    combined test of each claim with more than one level.
 
     Args:
         df: Runs frame.
         claims: Claim dicts (from `load.load_claims`).
 
     Returns:
-        Frame with columns claim (id), text, kind, cause_text, control_text, by, level,
-        level_text, the PART_COLUMNS, mechanism, mechanism_direction, significant, reversed,
-        moved, verdict, reason; claims in the given order. Empty for no claims.
+        Frame with the TABLE_COLUMNS; claims in the given order. Empty for no claims.
 
     Raises:
         ValueError: A claim definition is invalid (see `check_claim`).
     """
+    checked = [check_claim(raw, df.columns) for raw in claims]
+    if not checked:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
     frames = []
-    for raw in claims:
-        claim = check_claim(raw, df.columns)
+    for claim in checked:
         parts = claim_parts(df, claim)
-        word, reason = verdict(parts)
-        cause_text, control_text = describe_groups(claim)
-        frame = pd.concat([parts, level_findings(parts)], axis=1)
-        frame.insert(0, "claim", claim["id"])
-        frame.insert(1, "text", claim["text"])
-        frame.insert(2, "kind", claim["kind"])
-        frame.insert(3, "cause_text", cause_text)
-        frame.insert(4, "control_text", control_text)
-        frame.insert(5, "by", claim["by"])
-        frame["mechanism"] = claim["mechanism"]
-        frame["mechanism_direction"] = claim["mechanism_direction"]
-        frame["verdict"] = word
-        frame["reason"] = reason
-        frames.append(frame)
-    columns = [
-        "claim",
-        "text",
-        "kind",
-        "cause_text",
-        "control_text",
-        "by",
-        "level",
-        "level_text",
-        *PART_COLUMNS,
-        "significant",
-        "reversed",
-        "moved",
-        "mechanism",
-        "mechanism_direction",
-        "verdict",
-        "reason",
-    ]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+        effect, low, high, p = _combined(parts)
+        cause_text, control_text = describe_groups(claim) if not claim["dropped"] else ("", "")
+        parts = parts.assign(
+            claim=claim["id"], text=claim["text"], kind=claim["kind"], outcome=claim["outcome"],
+            cause_text=cause_text, control_text=control_text, by=", ".join(claim["by"]),
+            mechanism=claim["mechanism"], mechanism_direction=claim["mechanism_direction"],
+            combined_effect=effect, combined_low=low, combined_high=high, combined_p=p,
+            dropped=claim["dropped"] or "",
+        )
+        frames.append(parts)
+    table = pd.concat(frames, ignore_index=True)
+    for column in PART_COLUMNS:
+        if column not in table:
+            table[column] = math.nan
+    # One family of tests: every level, plus each multi-level claim's combined test.
+    first = ~table["claim"].duplicated()
+    family = np.r_[table["p"].to_numpy(float), table.loc[first, "combined_p"].to_numpy(float)]
+    adjusted = stats.holm(family)
+    table["p_holm"] = adjusted[: len(table)]
+    combined = pd.Series(adjusted[len(table):], index=table.loc[first, "claim"].to_numpy())
+    table["combined_p_holm"] = table["claim"].map(combined)
+    words, needed = [], []
+    for r in table.itertuples():
+        if r.dropped:
+            words.append(DROPPED)
+            needed.append(math.nan)
+            continue
+        word = stats.outcome_verdict(r.effect, r.effect_low, r.effect_high, r.p_holm)
+        words.append(word)
+        needed.append(_pairs_needed(r) if word == INCONCLUSIVE else math.nan)
+    table["level_verdict"] = words
+    table["pairs_needed"] = needed
+    verdicts, reasons = {}, {}
+    for cid, block in table.groupby("claim", sort=False):
+        verdicts[cid], reasons[cid] = _claim_verdict(block)
+    table["verdict"] = table["claim"].map(verdicts)
+    table["reason"] = table["claim"].map(reasons)
+    return table[TABLE_COLUMNS]
+
+
+def _pairs_needed(r):
+    """Pairs per level that would likely resolve an inconclusive level (NaN when unpaired)."""
+    if not r.n_pairs:
+        return math.nan
+    return stats.pairs_needed(int(r.b), int(r.c), int(r.n_pairs))
+
+
+def _claim_verdict(block):
+    """(verdict, reason) of one claim from its levels' verdict words."""
+    if block["dropped"].iat[0]:
+        return DROPPED, block["dropped"].iat[0]
+    words = list(block["level_verdict"])
+    word = stats.claim_verdict(words)
+    texts = list(block["level_text"])
+    n = len(words)
+
+    def where(wanted):
+        hits = [t for t, w in zip(texts, words) if w == wanted]
+        return f" at {len(hits)} of {n} levels ({'; '.join(hits)})" if n > 1 else ""
+
+    outcome = block["outcome"].iat[0].replace("_", " ")
+    if word == SUPPORTED:
+        reason = f"{outcome} clearly more often with the cause" + (
+            f" at all {n} levels" if n > 1 else "")
+    elif word == PARTLY:
+        reason = f"{outcome} clearly more often with the cause only" + where(SUPPORTED)
+    elif word == CONTRADICTED:
+        reason = f"{outcome} clearly less often with the cause" + where(CONTRADICTED)
+    elif word == NOT_SUPPORTED:
+        reason = "no meaningful difference: every effect interval lies within " \
+                 f"\u00b1{stats.MIN_EFFECT:.0%}"
+    else:
+        need = block["pairs_needed"].max()
+        reason = "too few networks to tell" + where(INCONCLUSIVE)
+        if np.isfinite(need):
+            reason += f"; about {int(need)} pairs per level would resolve it"
+    return word, reason
 
 
 def claim_verdicts(table):
     """Claim id -> verdict, from the output of `claims_table` (claims in table order)."""
     return dict(table.groupby("claim", sort=False)["verdict"].first())
+
+
+def rule_description():
+    """The verdict rule in a few sentences, rendered from the constants the rule uses."""
+    level = f"{stats.CONFIDENCE:.0%}"
+    points = f"{stats.MIN_EFFECT * 100:g} percentage points"
+    return (
+        "How verdicts are computed. The unit is one trained network. Replicate r of the cause "
+        "and of the control share data and initial-weight seeds, so each cause network is "
+        "paired with the control network that agrees on the replicate and on every factor the "
+        "grid varies besides the cause. Each level (a value of the claim's 'by' column, a dose "
+        "of a cause ladder, or one of several controls) compares the claim's outcome "
+        "(collapsed: finite and output spread below the threshold; decision collapsed: one "
+        "predicted class for at least 99% of inputs; diverged: non-finite loss or outputs; "
+        "failed runs are left out, a diverged network is not collapsed). Rates have exact "
+        f"(Clopper-Pearson) {level} intervals; the effect is cause rate minus control rate "
+        f"over the pairs, with Tango's {level} score interval, tested by an exact McNemar test "
+        "(Fisher's exact test and Newcombe's interval when rows do not pair up). Holm's "
+        "correction runs over every test of the sweep (all levels and each claim's combined, "
+        f"stratified test). A level is '{SUPPORTED}' when its corrected p is below "
+        f"{stats.ALPHA} and its interval reaches {points} in the claimed direction "
+        f"('{CONTRADICTED}' in the other); '{NOT_SUPPORTED}' when its interval lies within "
+        f"\u00b1{points} (evidence of no meaningful effect); '{INCONCLUSIVE}' otherwise (too "
+        "few networks: the pairs that would likely resolve it are given). A claim is "
+        f"'{SUPPORTED}' at every level, '{PARTLY}' at some, '{CONTRADICTED}' when none is "
+        f"supported and one is contradicted, '{NOT_SUPPORTED}' when every level is, and "
+        f"'{INCONCLUSIVE}' otherwise. The mechanism column never changes the verdict: it "
+        "tests the paired differences of the named metric (Wilcoxon signed-rank, "
+        f"p < {stats.ALPHA}) and calls it moved when the median difference is at least "
+        f"{stats.MIN_RELATIVE:g} robust standard deviations (IQR / 1.349) of the control; "
+        "non-finite values are counted, not dropped silently. A diagnostic claim compares all "
+        "rows of the sweep whose predictor is past the bound with the rest (unpaired)."
+    )

@@ -322,3 +322,30 @@ def training_curves(curves, metrics=None, axes=None):
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return fig
+
+
+def threshold_curve(curve, ax=None):
+    """Collapse rate (with its interval) against the collapse threshold, log x axis.
+
+    Args:
+        curve: Output of `aggregate.threshold_curve`.
+        ax: Axes to draw on; a new figure when None.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=style.BAR_MIN_SIZE, layout="constrained")
+    else:
+        fig = ax.figure
+    x = curve["threshold"].to_numpy(dtype=float)
+    ax.fill_between(x, curve["ci_low"], curve["ci_high"], color=style.BAR_COLOR, alpha=0.2,
+                    linewidth=0)
+    ax.plot(x, curve["rate"], marker="o", color=style.BAR_COLOR)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("collapse threshold (output spread / target spread)")
+    ax.set_ylabel("collapse rate")
+    ax.grid(color="#e5e5e5")
+    sns.despine(ax=ax)
+    return fig

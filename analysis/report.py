@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import aggregate, claims, plots, style
+from analysis import aggregate, claims, claims_report, plots, style
 from analysis.load import load_claims, load_history, load_runs
 
 FIGURE_DIR = "figures"
@@ -59,20 +59,7 @@ figure { margin: 0; }
 figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; color: #555; max-width: 32rem; }
 figure.wide figcaption { max-width: none; }
-table.claims { width: 100%; font-size: 0.84rem; }
-table.claims td { vertical-align: top; }
-table.claims td.claim { min-width: 15rem; }
-.sub, .reason { color: #555; font-size: 0.78rem; font-weight: normal; }
-table.claims tbody.claim { border-top: 2px solid #bbb; }
-span.verdict { font-weight: 600; white-space: nowrap; }
-span.ci { white-space: nowrap; font-size: 0.8rem; }
-td.level { white-space: nowrap; }
-td.verdict-cell { text-align: left; min-width: 9rem; }
-p.rule { font-size: 0.88rem; color: #333; background: #f6f6f6; padding: 0.6rem 0.8rem; }
-""" + "".join(
-    f"td.v-{word.replace(' ', '-')} {{ background: {color}; }}\n"
-    for word, color in style.VERDICT_COLORS.items()
-)
+""" + claims_report.CSS
 
 
 def _table(headers, rows, text_columns=()):
@@ -434,141 +421,6 @@ def _errors_section(df):
     )
 
 
-def _rate_cell(r, group):
-    """'67%', its interval and the number of networks, of the cause or the control group."""
-    n = r[f"n_{group}"]
-    if n == 0:
-        return "no rows"
-    interval = _interval(r[f"rate_{group}_low"], r[f"rate_{group}_high"])
-    return (
-        f"<strong>{_percent(r[f'rate_{group}'])}</strong>"
-        f'<br><span class="ci">{interval}</span>'
-        f'<br><span class="sub">{n} network{"s" if n != 1 else ""}</span>'
-    )
-
-
-def _effect_cell(r):
-    if r["n_cause"] == 0 or r["n_control"] == 0:
-        return "no rows"
-    interval = _interval(r["effect_low"], r["effect_high"], signed=True)
-    finding = "significant" if r["significant"] else "reversed" if r["reversed"] else ""
-    text = f'<strong>{r["effect"]:+.0%}</strong><br><span class="ci">{interval}</span>'
-    return text + (f'<br><span class="sub">{finding}</span>' if finding else "")
-
-
-def _distinct(a, b):
-    """Both numbers with the fewest significant digits (3 to 6) that tell them apart."""
-    for digits in range(3, 7):
-        left, right = f"{a:.{digits}g}", f"{b:.{digits}g}"
-        if left != right:
-            break
-    return left, right
-
-
-def _mechanism_cell(r):
-    if not r["mechanism"] or pd.isna(r["mechanism"]):
-        return "\u2014"
-    if pd.isna(r["mechanism_cause"]) or pd.isna(r["mechanism_control"]):
-        return "no values" if r["n_cause"] and r["n_control"] else "no rows"
-    moved = "moved as claimed" if r["moved"] else "did not move"
-    cause, control = _distinct(r["mechanism_cause"], r["mechanism_control"])
-    return f'{cause} vs {control}<br><span class="sub">{moved}</span>'
-
-
-def _claim_cell(r):
-    e = html.escape
-    lines = [f"<strong>{e(r['text'])}</strong>"]
-    lines.append(f'<span class="sub">cause: {e(r["cause_text"])}</span>')
-    lines.append(f'<span class="sub">control: {e(r["control_text"])}</span>')
-    if r["mechanism"] and not pd.isna(r["mechanism"]):
-        lines.append(
-            f'<span class="sub">mechanism: {e(style.display_name(r["mechanism"]))} '
-            f"({e(r['mechanism_direction'])} with the cause)</span>"
-        )
-    return "<br>".join(lines)
-
-
-def claims_table_html(table):
-    """The claims table: one block of rows per claim, one row per level of its `by` column.
-
-    Args:
-        table: Output of `claims.claims_table`.
-    """
-    headers = [
-        "claim (cause vs control)",
-        "level",
-        "cause: collapse rate",
-        "control: collapse rate",
-        "effect (cause - control)",
-        "mechanism: median, cause vs control",
-        "verdict",
-    ]
-    text_css = ' class="text"'
-    head = "".join(
-        f"<th{text_css if i in (0, 1, 6) else ''}>{html.escape(h)}</th>"
-        for i, h in enumerate(headers)
-    )
-    bodies = []
-    for cid, block in table.groupby("claim", sort=False):
-        rows = []
-        span = len(block)
-        for i, (_, r) in enumerate(block.iterrows()):
-            cells = []
-            if i == 0:
-                cells.append(f'<td class="text claim" rowspan="{span}">{_claim_cell(r)}</td>')
-            level = html.escape(r["level_text"]) if r["level_text"] else "all"
-            if r["by"] and r["level_text"]:
-                level = f"{html.escape(r['by'])} = {level}"
-            cells += [
-                f'<td class="text level">{level}</td>',
-                f"<td>{_rate_cell(r, 'cause')}</td>",
-                f"<td>{_rate_cell(r, 'control')}</td>",
-                f"<td>{_effect_cell(r)}</td>",
-                f"<td>{_mechanism_cell(r)}</td>",
-            ]
-            if i == 0:
-                word = r["verdict"]
-                css = "v-" + word.replace(" ", "-")
-                cells.append(
-                    f'<td class="verdict-cell {css}" rowspan="{span}">'
-                    f'<span class="verdict">{html.escape(word)}</span><br>'
-                    f'<span class="reason">{html.escape(r["reason"])}</span></td>'
-                )
-            rows.append("<tr>" + "".join(cells) + "</tr>")
-        bodies.append(
-            f'<tbody class="claim" data-claim="{html.escape(cid)}">\n'
-            + "\n".join(rows)
-            + "\n</tbody>"
-        )
-    return (
-        f'<table class="claims" id="claims-table">\n<thead><tr>{head}</tr></thead>\n'
-        + "\n".join(bodies)
-        + "\n</table>"
-    )
-
-
-def _claims_section(table):
-    verdicts = claims.claim_verdicts(table)
-    counts = ", ".join(
-        f"{sum(v == word for v in verdicts.values())} {word}"
-        for word in claims.VERDICTS
-        if any(v == word for v in verdicts.values())
-    )
-    return "\n".join(
-        [
-            '<section id="claims">',
-            "<h2>Claims: what the measurements say</h2>",
-            f"<p>{len(verdicts)} claim{'s' if len(verdicts) != 1 else ''} tested: "
-            f"{html.escape(counts)}. Each claim compares the networks trained with its cause "
-            "against matched controls; every number and verdict below is computed from the "
-            "rows of this sweep. Brackets: 95% bootstrap interval.</p>",
-            claims_table_html(table),
-            f'<p class="rule" id="verdict-rule">{html.escape(claims.rule_description())}</p>',
-            "</section>",
-        ]
-    )
-
-
 def _flag_rows(rows, value):
     """Rows counted as collapsed (value 1.0) or healthy (0.0)."""
     flags = aggregate.collapse_flags(rows).to_numpy(dtype=float)
@@ -616,9 +468,7 @@ def _counted(rows):
 
 def _network_label(group, row, by):
     """'collapsed cause network (dataset = digits, replicate 1)'."""
-    collapsed = row["status"] == "diverged" or (
-        not pd.isna(row["collapsed"]) and bool(row["collapsed"])
-    )
+    collapsed = not pd.isna(row["collapsed"]) and bool(row["collapsed"])
     where = f"{by} = {_level(row[by])}, " if by else ""
     state = "collapsed" if collapsed else "healthy"
     return f"{state} {group} network ({where}replicate {row['replicate']})"
@@ -626,6 +476,29 @@ def _network_label(group, row, by):
 
 def _safe_name(text):
     return re.sub(r"[^A-Za-z0-9_-]+", "_", str(text))
+
+
+def _threshold_section(df, figures):
+    """How the sweep's collapse rate depends on the collapse threshold."""
+    curve = aggregate.threshold_curve(df)
+    if curve["n"].max() == 0:
+        return ""
+    fig = plots.threshold_curve(curve)
+    rows = [[f"{t:g}", f"{int(k)}/{int(n)}", _percent(r), _interval(lo, hi)]
+            for t, k, n, r, lo, hi in curve[["threshold", "collapsed", "n", "rate", "ci_low",
+                                             "ci_high"]].itertuples(index=False)]
+    return (
+        "<h2>How the collapse rate depends on the threshold</h2>\n"
+        "<p>A network counts as collapsed when its outputs are finite and its output spread / "
+        "target spread is below the threshold (collapse_threshold, 0.01 unless the sweep set "
+        "another). Recomputed here "
+        "from the stored spreads for other thresholds, over the networks that did not fail "
+        "(diverged ones count as not collapsed); intervals are exact 95% intervals.</p>\n"
+        + '<div class="figures">' + figures.add(
+            fig, "threshold", "collapse rate against the collapse threshold",
+            "Collapse rate of the whole sweep when the threshold changes (log scale).")
+        + "</div>\n" + _table(["threshold", "collapsed", "rate", "95% CI"], rows)
+    )
 
 
 def _onset_row(name, rows):
@@ -742,7 +615,7 @@ def _evaluate_claims(df, raw_claims):
     return table, checked, groups, ""
 
 
-def build_html(df, sweep_name, figures, claim_list=(), history=None):
+def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=None):
     """The report's HTML for a runs frame; figures are saved through `figures`.
 
     Args:
@@ -752,6 +625,7 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None):
         claim_list: Claim dicts (from `load.load_claims`); a claims section comes first when
             there are any.
         history: Long-form history frame (from `load.load_history`) for the training curves.
+        evaluated: `_evaluate_claims(df, claim_list)` when the caller has it already.
     """
     varied = aggregate.varied_factors(df)
     ranking = aggregate.factor_ranking(df, varied)
@@ -762,7 +636,9 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None):
         f'<p class="meta">{len(varied)} varied factor{"s" if len(varied) != 1 else ""}: '
         f"{html.escape(', '.join(style.display_name(f) for f in varied) or 'none')}.</p>",
     ]
-    table, checked, groups, problem = _evaluate_claims(df, list(claim_list))
+    if evaluated is None:
+        evaluated = _evaluate_claims(df, list(claim_list))
+    table, checked, groups, problem = evaluated
     if problem:
         parts.append(
             '<section id="claims"><h2>Claims: what the measurements say</h2>'
@@ -770,15 +646,16 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None):
             "</section>"
         )
     elif checked:
-        parts.append(_claims_section(table))
+        parts.append(claims_report.claims_section(table))
     parts += [
         "<h2>Summary</h2>",
         f'<p id="summary">{html.escape(summary_text(stats))}</p>',
         "<p>A network is <em>collapsed</em> when it gives (nearly) the same output for every "
         "input: its output spread / target spread (rel_output_std, the standard deviation of "
         "its outputs across inputs relative to that of the targets) is below the configured "
-        "threshold, or training diverged. Failed runs (status 'error') are left out of every "
-        "rate.</p>",
+        "threshold while its outputs are finite. A diverged network (non-finite loss or outputs) "
+        "is an outcome of its own and is not counted as collapsed. Failed runs (status "
+        "'error') are left out of every rate.</p>",
     ]
     if varied:
         parts.append(_ranking_section(df, ranking, figures))
@@ -788,6 +665,7 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None):
         parts.append(_single_factor_section(df, varied[0], figures))
     else:
         parts.append(_single_config_section(df))
+    parts.append(_threshold_section(df, figures))
     parts.append(_onset_section(df, checked, groups))
     if checked and history is not None and not history.empty:
         parts.append(_curves_section(checked, groups, history, figures))
@@ -805,8 +683,8 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None):
 def write_report(sweep_dir, runs=None):
     """Write `<sweep_dir>/report.html` and its figures as PNG files in `<sweep_dir>/figures/`.
 
-    The claims of `<sweep_dir>/multirun.yaml` (if any) are tested first; the history folder
-    (if any) gives the training curves.
+    The claims of `<sweep_dir>/multirun.yaml` (if any) are tested first and also written as
+    `<sweep_dir>/claims.csv`; the history folder (if any) gives the training curves.
 
     Args:
         sweep_dir: The sweep folder (holding runs/*.parquet).
@@ -823,7 +701,10 @@ def write_report(sweep_dir, runs=None):
     history = load_history(sweep)
     claim_list = load_claims(sweep)
     figures = FigureWriter(sweep / FIGURE_DIR)
-    text = build_html(df, sweep.resolve().name, figures, claim_list, history)
+    evaluated = _evaluate_claims(df, claim_list)
+    if evaluated[0] is not None and len(evaluated[0]):
+        claims_report.write_claims_csv(evaluated[0], sweep)
+    text = build_html(df, sweep.resolve().name, figures, claim_list, history, evaluated)
     target = sweep / REPORT_NAME
     partial = sweep / f".{REPORT_NAME}.tmp"
     partial.write_text(text, encoding="utf-8")

@@ -79,6 +79,8 @@ VERDICT_COLORS = {
     "partly supported": "#fefcbf",
     "not supported": "#e2e8f0",
     "contradicted": "#fed7d7",
+    "inconclusive": "#feebc8",
+    "dropped": "#edf2f7",
 }
 
 DIVERGED_MARK = "\u2020"  # dagger after a heatmap annotation: some networks there diverged
