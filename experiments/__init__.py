@@ -1,1 +1,5 @@
 """collapse-lab experiments: configs -> trained networks -> results rows."""
+
+from experiments import resolvers
+
+resolvers.register()

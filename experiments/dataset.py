@@ -3,7 +3,9 @@
 Synthetic sets are generated from the seed; real sets ship inside scikit-learn (no download).
 Steps for one replicate:
   1. generate (or subsample) `n_samples` rows,
-  2. split off a held-out evaluation set (never trained on),
+  2. split off a held-out evaluation set (never trained on): `eval_fraction` of the rows, or,
+     with `eval_samples` set, a separate set of that many rows drawn from its own random
+     stream, so it is the same whatever `n_samples` is (then all `n_samples` rows train),
   3. standardize inputs (and regression targets) with training statistics,
   4. corrupt the training split: imbalance, label_noise, duplicate_share, outliers,
   5. unnormalize both splits with input_scale and input_shift.
@@ -20,6 +22,7 @@ from experiments.registry import ConfigError, Registry
 DATASET = Registry("dataset")
 N_PROTOTYPES = 3  # rows that duplicate_share copies: "low diversity"
 OUTLIER_SCALE = 10.0  # corrupted rows get features ~ N(0, OUTLIER_SCALE^2)
+EVAL_STREAM = 7  # the fixed evaluation set's random stream: default_rng([seed, EVAL_STREAM])
 
 
 @dataclass
@@ -30,7 +33,7 @@ class Data:
     y_eval: np.ndarray
     task: str  # binary, multiclass or regression
     n_classes: int  # 1 for regression
-    n_samples: int  # rows used, both splits
+    n_samples: int  # rows used, both splits (with eval_samples: the training rows)
 
     @property
     def n_features(self):
@@ -100,13 +103,18 @@ def _state(rng):
 def make_dataset(cfg_data, seed, eval_fraction):
     """Train and evaluation splits for the `dataset` config node, corrupted as it says."""
     rng = np.random.default_rng(seed)
-    x, y, task = DATASET.get(cfg_data["name"])(cfg_data.get("n_samples"), rng)
-    x = np.asarray(x, dtype=np.float64)
+    if cfg_data.get("eval_samples") is None:
+        x, y, task = DATASET.get(cfg_data["name"])(cfg_data.get("n_samples"), rng)
+        x = np.asarray(x, dtype=np.float64)
+        stratify = y if task != "regression" and _can_stratify(y, eval_fraction) else None
+        x_tr, x_ev, y_tr, y_ev = train_test_split(
+            x, y, test_size=eval_fraction, random_state=_state(rng), stratify=stratify
+        )
+    else:
+        x_tr, x_ev, y_tr, y_ev, task = _fixed_eval_split(cfg_data, seed, rng)
+        x = x_tr  # n_samples counts the training rows; the evaluation rows come on top
+        y = np.r_[y_tr, y_ev]
     classification = task != "regression"
-    stratify = y if classification and _can_stratify(y, eval_fraction) else None
-    x_tr, x_ev, y_tr, y_ev = train_test_split(
-        x, y, test_size=eval_fraction, random_state=_state(rng), stratify=stratify
-    )
     mean, std = x_tr.mean(0), x_tr.std(0)
     std[std == 0] = 1.0
     x_tr, x_ev = (x_tr - mean) / std, (x_ev - mean) / std
@@ -128,6 +136,30 @@ def make_dataset(cfg_data, seed, eval_fraction):
         n_classes=n_classes,
         n_samples=len(x),
     )
+
+
+def _fixed_eval_split(cfg_data, seed, rng):
+    """(x_train, x_eval, y_train, y_eval, task) with an evaluation set of `eval_samples` rows
+    drawn from its own stream (seed, EVAL_STREAM): it does not change with `n_samples`.
+
+    Generated sets draw the two sets independently; a shipped set first sets the evaluation
+    rows aside, then subsamples `n_samples` training rows (all the rest when null) from the
+    others.
+    """
+    name, n, n_eval = cfg_data["name"], cfg_data.get("n_samples"), int(cfg_data["eval_samples"])
+    eval_rng = np.random.default_rng([seed, EVAL_STREAM])
+    generate = DATASET.get(name)
+    if name not in REAL_SIZES:
+        x_tr, y_tr, task = generate(n, rng)
+        x_ev, y_ev, _ = generate(n_eval, eval_rng)
+        return (np.asarray(x_tr, np.float64), np.asarray(x_ev, np.float64), np.asarray(y_tr),
+                np.asarray(y_ev), task)
+    x, y, task = generate(None, rng)
+    order = eval_rng.permutation(len(x))
+    eval_rows, pool = order[:n_eval], order[n_eval:]
+    train_rows = pool if n is None else rng.choice(pool, size=n, replace=False)
+    x = np.asarray(x, np.float64)
+    return x[train_rows], x[eval_rows], y[train_rows], y[eval_rows], task
 
 
 def _can_stratify(y, eval_fraction):
@@ -190,9 +222,20 @@ def check_dataset(cfg_data):
     limit = REAL_SIZES.get(name)
     if n is None and limit is None:
         raise ConfigError(f"dataset.n_samples=None: {name} is generated; allowed: an integer >= 8")
+    n_eval = cfg_data.get("eval_samples")
+    if n_eval is not None and (isinstance(n_eval, bool) or not isinstance(n_eval, int)
+                               or n_eval < 8):
+        raise ConfigError(f"dataset.eval_samples={n_eval!r}: must be an integer >= 8 or null")
+    if n_eval is not None and limit is not None:
+        limit -= n_eval
+        if limit < 8:
+            raise ConfigError(f"dataset.eval_samples={n_eval}: {name} has "
+                              f"{REAL_SIZES[name]} rows; allowed: 8..{REAL_SIZES[name] - 8}")
     if n is not None and limit is not None and n > limit:
         raise ConfigError(
-            f"dataset.n_samples={n}: {name} has {limit} rows; allowed: 8..{limit} or null (all)"
+            f"dataset.n_samples={n}: {name} has {limit} rows"
+            + (" besides its evaluation rows" if n_eval is not None else "")
+            + f"; allowed: 8..{limit} or null (all)"
         )
     if cfg_data.get("imbalance") is not None and name in ("regression", "diabetes"):
         raise ConfigError(
@@ -202,6 +245,10 @@ def check_dataset(cfg_data):
 
 
 def dataset_size(cfg_data):
-    """Rows a dataset node uses (both splits), known without generating it."""
+    """Rows a dataset node uses (both splits; with eval_samples, the training rows), known
+    without generating it."""
     n = cfg_data.get("n_samples")
+    n_eval = cfg_data.get("eval_samples")
+    if n is None and n_eval is not None:
+        return REAL_SIZES[cfg_data["name"]] - int(n_eval)
     return int(n) if n is not None else REAL_SIZES[cfg_data["name"]]

@@ -71,3 +71,42 @@ def test_outliers_replace_that_share_of_training_inputs(make_cfg):
     known = {tuple(x) for x in clean.x_train}
     replaced = np.mean([tuple(x) not in known for x in dirty.x_train])
     assert replaced == pytest.approx(0.1, abs=0.002)
+
+
+# -- a fixed evaluation set (eval_samples) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["moons", "digits"])
+def test_fixed_eval_set_does_not_change_with_n_samples(make_cfg, name):
+    small = data(make_cfg, f"dataset={name}", "dataset.n_samples=16", "dataset.eval_samples=500")
+    large = data(make_cfg, f"dataset={name}", "dataset.n_samples=512",
+                 "dataset.eval_samples=500")
+    assert (len(small.x_train), len(small.x_eval)) == (16, 500)
+    assert (len(large.x_train), len(large.x_eval)) == (512, 500)
+    assert small.n_samples == 16 and large.n_samples == 512  # training rows
+    np.testing.assert_array_equal(small.y_eval, large.y_eval)  # the same evaluation rows
+    # inputs are standardized with each training set's statistics: the same points up to an
+    # affine map per feature
+    for j in range(small.x_eval.shape[1]):
+        a, b = small.x_eval[:, j], large.x_eval[:, j]
+        if np.std(a) > 0:
+            assert abs(np.corrcoef(a, b)[0, 1]) > 0.999
+
+
+def test_fixed_eval_rows_of_a_shipped_set_are_never_trained_on(make_cfg):
+    d = data(make_cfg, "dataset=digits", "dataset.n_samples=null", "dataset.eval_samples=1000")
+    assert (len(d.x_train), len(d.x_eval)) == (797, 1000)  # 1797 rows in all
+    train = {row.tobytes() for row in d.x_train}
+    overlap = sum(row.tobytes() in train for row in d.x_eval)
+    assert overlap <= 5  # digits holds a few duplicate images; no row is reused
+
+
+def test_eval_samples_is_validated(make_cfg):
+    from experiments.config import validate
+    from experiments.registry import ConfigError
+
+    with pytest.raises(ConfigError, match=r"dataset.eval_samples=4: must be an integer >= 8"):
+        validate(make_cfg("dataset.eval_samples=4"))
+    with pytest.raises(ConfigError, match=r"dataset.n_samples=1000: digits has 797 rows besides"):
+        validate(make_cfg("dataset=digits", "dataset.n_samples=1000",
+                          "dataset.eval_samples=1000"))
