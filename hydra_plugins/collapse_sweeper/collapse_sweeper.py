@@ -1,9 +1,9 @@
 """The default sweeper of `python run.py -m`: Hydra's grid, or a union of grids.
 
 Without `grids` it sweeps the product of the command line's values, as Hydra's basic sweeper
-does. With `grids` (a list of `{name, grid}` entries, as experiment presets write them) it sweeps
-the union of each grid's product, crossed with the command line, and sets `tag_key` to the
-entry's name in every job of that grid. All jobs go to the launcher in one call, so the batched
+does. With `grids` (a list of `{name, grid}` entries, as experiment presets write them; a
+`grid` may itself be a list of grids) it sweeps the union of each grid's product, crossed with
+the command line, and sets `tag_key` to the entry's name in every job of that grid. All jobs go to the launcher in one call, so the batched
 engine sees the whole sweep.
 
 Example (conf/experiment/seed_claims.yaml):
@@ -83,7 +83,8 @@ class CollapseSweeper(Sweeper):
             if not entry.get("grid"):  # e.g. a diagnostic claim: it reads every row
                 continue
             tag = [f"{self.tag_key}={entry['id']}"]
-            jobs += [b + point + tag for point in grid_jobs(entry["grid"]) for b in base]
+            grids = entry["grid"] if isinstance(entry["grid"], list) else [entry["grid"]]
+            jobs += [b + point + tag for grid in grids for point in grid_jobs(grid) for b in base]
         return jobs
 
     def sweep(self, arguments):
