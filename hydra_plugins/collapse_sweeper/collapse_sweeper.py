@@ -45,6 +45,8 @@ def override_value(value):
         return "null"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, str) and "${" in value:  # an interpolation with arguments: quoted,
+        return f"'{value}'"  # the job's config resolves it
     return str(value)
 
 
