@@ -21,7 +21,7 @@ table.claims td { vertical-align: top; }
 table.claims td.claim { min-width: 14rem; }
 .sub, .reason { color: #555; font-size: 0.76rem; font-weight: normal; }
 table.claims tbody.claim { border-top: 2px solid #bbb; }
-span.verdict { font-weight: 600; white-space: nowrap; }
+span.verdict, span.level-verdict { font-weight: 600; white-space: nowrap; }
 span.ci { white-space: nowrap; font-size: 0.78rem; }
 td.level { min-width: 7rem; }
 td.verdict-cell { text-align: left; min-width: 9rem; }
@@ -84,7 +84,7 @@ def _effect_cell(r):
 
 def _level_cell(r):
     word = r["level_verdict"]
-    text = f'<span class="verdict">{html.escape(word)}</span>'
+    text = f'<span class="level-verdict">{html.escape(word)}</span>'
     if word == claims.INCONCLUSIVE and _finite(r["pairs_needed"]):
         text += f'<br><span class="sub">~{int(r["pairs_needed"])} pairs would resolve it</span>'
     return text
