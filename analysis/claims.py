@@ -170,6 +170,8 @@ def check_claim(claim, columns):
     if outcome not in OUTCOMES:
         fail(f"outcome={outcome!r}: allowed: {', '.join(OUTCOMES)}")
     dropped = claim.get("dropped")
+    if dropped is True:
+        dropped = "dropped by the preset (no reason given)"
     out = {
         "id": cid,
         "text": str(claim.get("text") or cid),
@@ -390,7 +392,10 @@ def outcome_values(rows, outcome):
     else:
         values = rows[outcome].astype("boolean").astype("Float64").to_numpy(
             dtype=float, na_value=np.nan)
-        values[is_diverged] = 0.0  # a diverged network has not collapsed
+        defined = rows["task"].astype("string") != "regression" \
+            if outcome == "decision_collapsed" else pd.Series(True, index=rows.index)
+        # a diverged network has not collapsed (no decision outcome for regression, though)
+        values[is_diverged & defined.fillna(True).to_numpy(dtype=bool)] = 0.0
     values[is_error] = np.nan
     return values
 
@@ -564,12 +569,11 @@ def claim_parts(df, claim):
 
 
 def _combined(parts):
-    """A claim's levels pooled: the stratified paired effect, or one level's own numbers."""
+    """A claim's levels pooled (effect, low, high, p): the stratified paired test when every
+    level pairs up; NaN for one level (its own test is the claim's) or unpaired levels."""
     paired = parts[parts["n_pairs"] > 0]
-    if len(parts) == 1 or paired.empty:
-        first = parts.iloc[0]
-        return first.get("effect", math.nan), first.get("effect_low", math.nan), \
-            first.get("effect_high", math.nan), math.nan
+    if len(parts) == 1 or len(paired) < len(parts):
+        return math.nan, math.nan, math.nan, math.nan
     strata = list(zip(paired["b"].astype(int), paired["c"].astype(int),
                       paired["n_pairs"].astype(int)))
     pooled = stats.stratified_paired(strata)
@@ -593,6 +597,10 @@ def claims_table(df, claims):
         ValueError: A claim definition is invalid (see `check_claim`).
     """
     checked = [check_claim(raw, df.columns) for raw in claims]
+    ids = [claim["id"] for claim in checked]
+    twice = sorted({cid for cid in ids if ids.count(cid) > 1})
+    if twice:
+        raise ValueError(f"claim id {twice[0]!r} is used by more than one claim; ids must differ")
     if not checked:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     frames = []

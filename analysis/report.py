@@ -446,7 +446,8 @@ def _typical_pair(claim, cause, control):
     cause_row = aggregate.typical_run(cause_pool)
     control_pool = _flag_rows(control, 0.0)
     if by and cause_row is not None:
-        same = control_pool[claims.match(control_pool[by], _plain(cause_row[by]))]
+        same = control_pool[claims.select(control_pool,
+                                          {name: _plain(cause_row[name]) for name in by})]
         control_pool = same if len(same) else control_pool
     if control_pool.empty:
         control_pool = _counted(control)
@@ -469,7 +470,7 @@ def _counted(rows):
 def _network_label(group, row, by):
     """'collapsed cause network (dataset = digits, replicate 1)'."""
     collapsed = not pd.isna(row["collapsed"]) and bool(row["collapsed"])
-    where = f"{by} = {_level(row[by])}, " if by else ""
+    where = "".join(f"{name} = {_level(row[name])}, " for name in by)
     state = "collapsed" if collapsed else "healthy"
     return f"{state} {group} network ({where}replicate {row['replicate']})"
 

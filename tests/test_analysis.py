@@ -45,7 +45,7 @@ DEFAULTS = {
     "status": "ok",
     "schema_version": 1,
 }
-DTYPE_DEFAULTS = {"string": None, "float64": math.nan, "int64": 0, "boolean": None}
+DTYPE_DEFAULTS = {"string": None, "float64": math.nan, "int64": 0, "Int64": None, "boolean": None}
 
 
 def run_row(**values):
@@ -465,11 +465,13 @@ def test_report_two_factors(tmp_path, grid):
     assert path == sweep / "report.html"
     text = path.read_text(encoding="utf-8")
     # two heatmaps of the one pair, and the factor-importance figure
-    assert text.count("<img") == 3 and len(images(text)) == 3
+    # two heatmaps of the one pair, the factor importance and the threshold curve
+    assert text.count("<img") == 4 and len(images(text)) == 4
     assert all(png.startswith(b"\x89PNG") for png in images(text))
     pngs = sorted((sweep / "figures").glob("*.png"))
-    assert len(pngs) == 3
+    assert len(pngs) == 4
     assert (sweep / "figures" / "importance.png") in pngs
+    assert (sweep / "figures" / "threshold.png") in pngs
     assert {p.read_bytes() for p in pngs} == set(images(text))
     assert "<h1>Collapse report: sweep-a</h1>" in text
     assert ("13 networks in 4 configurations; 5 collapsed (42%), 1 diverged, 1 failed.") in text
@@ -494,7 +496,7 @@ def test_report_pairs_sorted_by_strongest_effect(tmp_path):
                 )
     sweep = write_sweep(tmp_path / "three", runs_frame(rows))
     text = write_report(sweep).read_text(encoding="utf-8")
-    assert text.count("<img") == 7  # 3 pairs x 2 heatmaps + factor importance
+    assert text.count("<img") == 8  # 3 pairs x 2 heatmaps + factor importance + threshold
     assert len(list((sweep / "figures").glob("heatmap_*.png"))) == 6
     titles = re.findall(r"<h3>(.*?)</h3>", text)
     assert len(titles) == 3
@@ -536,8 +538,9 @@ def test_report_one_factor_draws_bars(tmp_path):
     ]
     sweep = write_sweep(tmp_path / "one", runs_frame(rows))
     text = write_report(sweep).read_text(encoding="utf-8")
-    assert text.count("<img") == 1
-    assert [p.name for p in (sweep / "figures").glob("*.png")] == ["bars_lr.png"]
+    assert text.count("<img") == 2
+    assert sorted(p.name for p in (sweep / "figures").glob("*.png")) == [
+        "bars_lr.png", "threshold.png"]
     assert "4 networks in 2 configurations; 2 collapsed (50%), 0 diverged, 0 failed." in text
     assert "95% bootstrap interval" in text
 
@@ -546,7 +549,7 @@ def test_report_no_varied_factor(tmp_path):
     rows = [run_row(replicate=r, collapsed=r == 0, rel_output_std=0.2 * r) for r in range(3)]
     sweep = write_sweep(tmp_path / "single", runs_frame(rows), n_files=1)
     text = write_report(sweep).read_text(encoding="utf-8")
-    assert "<img" not in text
+    assert text.count("<img") == 1  # the threshold curve only
     assert "The single configuration" in text
     assert "3 networks in 1 configurations; 1 collapsed (33%), 0 diverged, 0 failed." in text
 
