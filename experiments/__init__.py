@@ -1,5 +1,6 @@
 """collapse-lab experiments: configs -> trained networks -> results rows."""
 
-from experiments import resolvers
+from experiments import quiet_tf, resolvers
 
+quiet_tf.install()  # before anything imports TensorFlow
 resolvers.register()

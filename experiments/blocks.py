@@ -1,59 +1,69 @@
 """Train a block of configurations with the batched engine and write their rows.
 
-A block is a list of (config, missing replicates). Blocks are the unit of work of the
-`collapse` launcher: written as soon as trained (so a killed sweep keeps every finished
-block), and sent whole to a Ray task when `hydra.launcher.executor=ray`.
+A block is a list of (config, config_id, missing replicates). Blocks are the unit of work of
+the `collapse` launcher: written as soon as trained, as one runs file and one history file (so a
+killed sweep keeps every finished block), and sent whole to a Ray task when
+`hydra.launcher.executor=ray`.
 """
 
 import logging
 import time
 
-from experiments import store
-from experiments.config import config_id
-from experiments.runner import collapsed_count, train_replicates, write_config
+from experiments.runner import train_replicates, write_configs
 
 log = logging.getLogger(__name__)
 
+
 def make_blocks(pending, size):
-    """Split [(cfg, replicates)] into blocks of about `size` networks, whole configs each.
+    """Split [(cfg, config_id, replicates)] into blocks of about `size` networks, whole configs
+    each.
 
     `size` is `hydra.launcher.block_networks`: it bounds the work a kill can lose.
     """
     blocks, block, count = [], [], 0
-    for cfg, replicates in pending:
-        if block and count + len(replicates) > size:
+    for entry in pending:
+        if block and count + len(entry[2]) > size:
             blocks.append(block)
             block, count = [], 0
-        block.append((cfg, replicates))
-        count += len(replicates)
+        block.append(entry)
+        count += len(entry[2])
     return blocks + ([block] if block else [])
 
 
 def train_block(block, out_dir, chunk_size=None, progress=None):
-    """Train every missing replicate of a block together, then write each config's rows.
+    """Train every missing replicate of a block together, then write the block's rows.
 
     Returns:
-        {config_id: (number of collapsed networks, tracebacks of its failed networks)}.
+        {config_id: (number of collapsed networks among those just trained, tracebacks of its
+        failed networks)}. `progress(n)` is called with the number of networks just finished.
     """
     from experiments.engine import train_many
 
-    jobs = [(cfg, int(cfg.seed) + r) for cfg, replicates in block for r in replicates]
+    jobs = [(cfg, int(cfg.seed) + r) for cfg, _, replicates in block for r in replicates]
+    reported = 0
+
+    def advance(done):  # the engine counts networks done so far; progress takes increments
+        nonlocal reported
+        if progress is not None:
+            progress(done - reported)
+        reported = done
+
     start = time.perf_counter()
     try:
-        results = iter(train_many(jobs, chunk_size=chunk_size, progress=progress))
+        results = iter(train_many(jobs, chunk_size=chunk_size, progress=advance))
         engine = "batched"
     except Exception:  # the Keras path records each network's own error, or trains it
         log.exception("batched engine failed on a block of %d networks; training them with "
                       "Keras one at a time", len(jobs))
-        results = iter([trained for cfg, reps in block
+        results = iter([trained for cfg, _, reps in block
                         for trained in train_replicates(cfg, reps).values()])
         engine = "keras"
     per_network = (time.perf_counter() - start) / max(len(jobs), 1)  # amortized over the block
-    outcome = {}
-    for cfg, replicates in block:
-        cid = config_id(cfg)
+    trained_configs, traces = [], {}
+    for cfg, cid, replicates in block:
         trained = {r: tuple(next(results)[:2]) + (per_network,) for r in replicates}
-        frame = write_config(cfg, out_dir, trained, engine, store.stored_config(out_dir, cid))
-        traces = [t[0].get("traceback") for t in trained.values() if t[0].get("traceback")]
-        outcome[cid] = (collapsed_count(frame), traces)
-    return outcome
+        trained_configs.append((cfg, cid, trained))
+        traces[cid] = [t[0]["traceback"] for t in trained.values() if t[0].get("traceback")]
+    runs = write_configs(trained_configs, out_dir, engine)
+    collapsed = runs["collapsed"].fillna(False).astype(bool).groupby(runs["config_id"]).sum()
+    return {cid: (int(collapsed.get(cid, 0)), traces[cid]) for cid in traces}

@@ -1,4 +1,5 @@
-"""Hydra callback: write the heatmap report when a multirun ends, and say what failed."""
+"""Hydra callback: check a single run before Hydra makes its folder; write the heatmap report
+when a multirun ends, and say what failed."""
 
 import logging
 import sys
@@ -12,6 +13,18 @@ log = logging.getLogger(__name__)
 class ReportCallback(Callback):
     def __init__(self):
         self.failed_jobs = 0
+
+    def on_run_start(self, config, **kwargs):
+        """A refused single run leaves nothing on disk: check it before Hydra's run_job makes
+        its folder and log (a sweep's jobs are checked by the collapse sweeper)."""
+        from experiments.config import validate
+        from experiments.registry import ConfigError
+
+        try:
+            validate(config)
+        except ConfigError as exc:
+            print(f"collapse-lab: {exc}", file=sys.stderr)
+            sys.exit(2)
 
     def on_job_end(self, config, job_return, **kwargs):
         if job_return.status == JobStatus.FAILED:

@@ -4,11 +4,11 @@ import hashlib
 import json
 import math
 import numbers
-import sys
 
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.activation import ACTIVATION
+from experiments.bias_init import BIAS_INIT, bias_option
 from experiments.dataset import DATASET, check_dataset
 from experiments.init import INIT
 from experiments.model import MODEL
@@ -18,6 +18,7 @@ from experiments.regularization import REGULARIZATION
 
 REGISTRIES = {
     "init": INIT,
+    "bias_init": BIAS_INIT,
     "activation": ACTIVATION,
     "regularization": REGULARIZATION,
     "optimizer": OPTIMIZER,
@@ -62,7 +63,7 @@ def validate(cfg):
                               f"{', '.join(registry.names())}")
         registry.get(node["name"])
     _number("lr", cfg.lr, low=0, low_open=True)
-    _number("epochs", cfg.epochs, low=1, integer=True)
+    _number("epochs", cfg.epochs, low=0, integer=True)  # 0: measured at initialization only
     _number("batch_size", cfg.batch_size, low=1, integer=True)
     _number("replicates", cfg.replicates, low=1, integer=True)
     _number("seed", cfg.seed, low=0, integer=True)
@@ -75,6 +76,21 @@ def validate(cfg):
         _number("init.value", init.value)
     if "stddev" in init:
         _number("init.stddev", init.stddev, low=0, low_open=True)
+    if "sigma_w" in init:
+        _number("init.sigma_w", init.sigma_w, low=0, low_open=True)
+    bias = cfg.bias_init
+    if "value" in bias:
+        _number("bias_init.value", bias.value)
+    if "stddev" in bias:
+        _number("bias_init.stddev", bias.stddev, low=0, low_open=True)
+    if init.name == "rai" and bias.name != "zeros":
+        raise ConfigError(f"bias_init={bias.name}: init=rai draws the biases itself; "
+                          "allowed: zeros (the default)")
+    if init.name == "rai" and cfg.model.get("use_bias", True) is False:
+        raise ConfigError("model.use_bias=False: init=rai draws weights and biases together; "
+                          "allowed: true")
+    if not isinstance(cfg.model.get("use_bias", True), bool):
+        raise ConfigError(f"model.use_bias={cfg.model.use_bias!r}: must be true or false")
     high = 1 if cfg.regularization.name == "dropout" else None
     _number("regularization.strength", cfg.regularization.strength, low=0, high=high,
             high_open=True)
@@ -95,8 +111,11 @@ def validate(cfg):
 def config_id(cfg):
     """Stable 12-hex-digit hash of the resolved configuration, without seed and replicates."""
     keys = [k for k in cfg if k not in NOT_IN_CONFIG_ID and k != "hydra"]
-    if isinstance(cfg, DictConfig):  # resolve only what is hashed: hydra's node may not resolve
+    if isinstance(cfg, DictConfig) and "hydra" in cfg:  # hydra's node may not resolve
         plain = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True)
+    elif isinstance(cfg, DictConfig):  # the same, without the cost of a masked copy
+        plain = OmegaConf.to_container(cfg, resolve=True)
+        plain = {k: plain[k] for k in keys}
     else:
         plain = {k: cfg[k] for k in keys}
     text = json.dumps(plain, sort_keys=True, default=str)
@@ -111,6 +130,11 @@ def factor_values(cfg):
         "init": cfg.init.name,
         "init_value": float(cfg.init.get("value", nan)),
         "init_stddev": float(cfg.init.get("stddev", nan)),
+        "init_sigma_w": float(cfg.init.get("sigma_w", nan)),
+        "bias_init": bias_option(cfg.init, cfg.get("bias_init")),
+        "bias_value": float((cfg.get("bias_init") or {}).get("value", nan)),
+        "bias_stddev": float((cfg.get("bias_init") or {}).get("stddev", nan)),
+        "use_bias": bool(cfg.model.get("use_bias", True)),
         "activation": cfg.activation.name,
         "regularization": cfg.regularization.name,
         "reg_strength": 0.0 if cfg.regularization.name == "none" else float(
@@ -118,6 +142,7 @@ def factor_values(cfg):
         "optimizer": cfg.optimizer.name,
         "lr": float(cfg.lr),
         "dataset": data.name,
+        "eval_samples": data.get("eval_samples"),
         "imbalance": nan if data.imbalance is None else float(data.imbalance),
         "label_noise": float(data.label_noise),
         "duplicate_share": float(data.duplicate_share),
@@ -129,24 +154,3 @@ def factor_values(cfg):
         "epochs": int(cfg.epochs),
         "batch_size": int(cfg.batch_size),
     }
-
-
-def validate_jobs(loader, config, job_overrides):
-    """Compose every job of a sweep and validate it; exit with one line on the first bad one.
-
-    Args:
-        loader: Hydra's config loader; config: the sweep's primary config;
-        job_overrides: one override list per job.
-
-    Returns:
-        The composed configuration of every job.
-    """
-    configs = [loader.load_sweep_config(config, list(o)) for o in job_overrides]
-    for overrides, cfg in zip(job_overrides, configs):
-        try:
-            validate(cfg)
-        except ConfigError as exc:
-            job = " ".join(o for o in overrides if not o.startswith("hydra."))
-            print(f"collapse-lab: {exc} (job: {job}); nothing was trained", file=sys.stderr)
-            sys.exit(2)
-    return configs

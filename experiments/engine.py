@@ -37,11 +37,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments import metrics
 from experiments.activation import ACTIVATION, keras_activation
+from experiments.bias_init import make_bias_initializer
 from experiments.dataset import make_dataset
-from experiments.init import make_initializer
-from experiments.model import build_model, output_units
+from experiments.init import layer_seed, make_initializer
+from experiments.model import build_model, output_units, uses_bias
 from experiments.regularization import make_regularization
-from experiments.train import HISTORY_METRICS, epoch_orders, fit_targets
+from experiments.train import HISTORY_METRICS, epoch_orders, fit_targets, network_result
 
 JIT_COMPILE = True  # training under XLA: each step is a few fused kernels, ~4x faster than TF's
 # The probes run ~20 times per chunk: plain TF graphs start faster than XLA compiles, and
@@ -50,6 +51,10 @@ PROBE_JIT = False
 MEMORY_BUDGET = 1 << 30  # bytes one chunk may use (inputs, snapshots, metric temporaries)
 MAX_CHUNK = 4096  # members per computation, whatever the budget allows
 MEMBER_MULTIPLE = 16  # activation blocks are padded to a multiple of this (AVX-512 lanes)
+# A Dense layer with at least this many weights is a batched matrix product; smaller ones are
+# a broadcast product summed over its inputs, which XLA fuses (see _dense).
+MATMUL_MIN_WEIGHTS = 4096
+CACHE_MAX_WEIGHTS = 1 << 16  # initial weights of smaller layers are shared between jobs
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 # The padding block beside a lone activation (see _plan): a cheap one.
 PARTNER_ACTIVATION = {name: "linear" for name in ACTIVATION.names()} | {"linear": "relu"}
@@ -91,6 +96,7 @@ class _Settings:
 
     model: dict
     init: dict
+    bias_init: dict
     activation: str
     regularization: dict
     optimizer: dict
@@ -107,7 +113,10 @@ class _Settings:
             return OmegaConf.to_container(node, resolve=True) if isinstance(
                 node, DictConfig) else dict(node)
 
-        return cls(model=plain(cfg.model), init=plain(cfg.init), activation=cfg.activation.name,
+        bias_init = cfg.get("bias_init")
+        return cls(model=plain(cfg.model), init=plain(cfg.init),
+                   bias_init=plain(bias_init) if bias_init is not None else {"name": "zeros"},
+                   activation=cfg.activation.name,
                    regularization=plain(cfg.regularization), optimizer=plain(cfg.optimizer),
                    dataset=plain(cfg.dataset), lr=float(cfg.lr), epochs=int(cfg.epochs),
                    batch_size=int(cfg.batch_size), eval_fraction=float(cfg.eval_fraction),
@@ -122,7 +131,7 @@ class _Member:
     settings: _Settings
     seed: int
     data: object  # experiments.dataset.Data
-    weights: list  # initial weights in Keras get_weights() order
+    n_out: int  # output units
     orders: list  # epoch_orders(...): the training-row order of every epoch
     l1: float
     l2: float
@@ -135,7 +144,7 @@ def _key(*parts):
 
 
 class _Cache(dict):
-    """Memoizes what many jobs of a grid share: datasets, initial weights, batch orders."""
+    """Memoizes what many jobs of a grid share: datasets, small initial weights, orders."""
 
     def get_or_make(self, key, make, *args):
         """self[key], made as make(*args) the first time."""
@@ -153,28 +162,54 @@ def _penalties(cfg_reg):
     return float(config.get("l1", 0.0)), float(config.get("l2", 0.0)), dropout
 
 
-def _initial_weights(settings, n_features, n_out, seed, cache):
-    """The weights build_model would start from: the same seeded initializers, zero biases.
+def initial_weights(member, cache):
+    """The weights build_model would start from: (kernel, bias) for every layer.
 
-    Dense builds its kernel by calling its initializer with shape (fan_in, units) in float32,
-    so calling the same initializer here gives the same numbers.
+    Dense builds its kernel by calling its initializer with shape (fan_in, units) and its
+    bias with shape (units,), in float32, so calling the same seeded initializers here gives
+    the same numbers. Without biases (model.use_bias=false) the bias stays zero: the program
+    leaves it out. Weights are made when a chunk starts, not for the whole grid at once;
+    small layers' are cached, since a grid's jobs often share (init, seed).
     """
+    settings, seed = member.settings, member.seed
     model = settings.model
-    sizes = [n_features] + [model["width"]] * model["depth"] + [n_out]
+    sizes = [member.data.n_features] + [model["width"]] * model["depth"] + [member.n_out]
     weights = []
     for layer, shape in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
-        kernel = cache.get_or_make(_key("kernel", settings.init, seed + layer, shape), _kernel,
-                                   settings.init, seed + layer, shape)
-        weights += [kernel, np.zeros(shape[1], np.float32)]
+        fan_in, units = shape
+        small = fan_in * units <= CACHE_MAX_WEIGHTS
+        kernel_key = _key("kernel", settings.init, seed, layer, shape)
+        kernel = (cache.get_or_make(kernel_key, _kernel, settings.init, seed, layer, shape)
+                  if small else _kernel(settings.init, seed, layer, shape))
+        if uses_bias(model):
+            bias_key = _key("bias", settings.init, settings.bias_init, seed, layer, shape)
+            bias = (cache.get_or_make(bias_key, _bias, settings, seed, layer, shape)
+                    if small else _bias(settings, seed, layer, shape))
+        else:
+            bias = np.zeros(units, np.float32)
+        weights += [kernel, bias]
     return weights
 
 
-def _kernel(cfg_init, seed, shape):
-    return np.asarray(make_initializer(cfg_init, seed)(shape, dtype="float32"))
+def _kernel(cfg_init, seed, layer, shape):
+    make = make_initializer(cfg_init, layer_seed(seed, layer))
+    return np.asarray(make(shape, dtype="float32"))
+
+
+def _bias(settings, seed, layer, shape):
+    fan_in, units = shape
+    make = make_bias_initializer(settings.init, settings.bias_init, seed, layer, fan_in)
+    return np.asarray(make((units,), dtype="float32"))
+
+
+def keras_order(weights, use_bias):
+    """(kernel, bias) pairs as Keras's get_weights() lists them: without biases if none."""
+    return list(weights) if use_bias else list(weights[0::2])
 
 
 def _prepare(jobs):
-    """Make every job's data, initial weights and batch orders (shared ones made once)."""
+    """Make every job's data and batch orders (shared ones made once; weights come per
+    chunk, see initial_weights); returns (members, cache)."""
     cache = _Cache()
     members = []
     for index, (cfg, seed) in enumerate(jobs):
@@ -188,21 +223,20 @@ def _prepare(jobs):
         data = cache.get_or_make(_key("data", settings.dataset, seed, settings.eval_fraction),
                                  make_dataset, settings.dataset, seed, settings.eval_fraction)
         n_out = output_units(data.task, data.n_classes)
-        weights = _initial_weights(settings, data.n_features, n_out, seed, cache)
         n_train = len(data.x_train)
         orders = cache.get_or_make(_key("orders", n_train, settings.epochs, seed),
                                    epoch_orders, n_train, settings.epochs, seed)
         l1, l2, dropout = _penalties(settings.regularization)
-        members.append(_Member(index, settings, seed, data, weights, orders, l1, l2, dropout))
-    return members
+        members.append(_Member(index, settings, seed, data, n_out, orders, l1, l2, dropout))
+    return members, cache
 
 
 def _shape_key(member):
     """What members must share to be trained as one computation."""
     settings, data = member.settings, member.data
-    return (data.task, data.n_features, output_units(data.task, data.n_classes),
-            settings.model["depth"], settings.model["width"], len(data.x_train),
-            len(data.x_eval), settings.epochs, settings.batch_size, settings.optimizer["name"],
+    return (data.task, data.n_features, member.n_out, settings.model["depth"],
+            settings.model["width"], len(data.x_train), len(data.x_eval), settings.epochs,
+            settings.batch_size, settings.optimizer["name"], uses_bias(settings.model),
             member.dropout > 0)
 
 
@@ -224,6 +258,7 @@ class _Spec:
     epochs: int
     batch_size: int
     optimizer: str
+    use_bias: bool
     dropout: bool
     blocks: tuple  # ((activation, members), ...): the member axis, one block per activation
 
@@ -296,12 +331,19 @@ def stateless_uniform(seed0, seed1, size):
     return tf.bitcast(mantissa, tf.float32) - 1.0
 
 
-def _dense(h, kernel, bias):
+def _dense(h, kernel, bias=None):
     """Dense layer on the member axis: h (rows, in, K) @ kernel (in, out, K) + bias (out, K).
 
-    A broadcast product summed over `in`: XLA fuses it, and it vectorizes over K.
+    Small layers are a broadcast product summed over `in`: XLA fuses it, and it vectorizes
+    over K. From MATMUL_MIN_WEIGHTS weights on, that product (rows x in x out per member)
+    would be too large to hold outside XLA (the probes), and a batched matrix product is
+    faster anyway. The choice depends on the layer's shape only, never on K.
     """
-    return tf.reduce_sum(h[:, :, None, :] * kernel[None], axis=1) + bias[None]
+    if kernel.shape[0] * kernel.shape[1] >= MATMUL_MIN_WEIGHTS:
+        z = tf.einsum("rik,iok->rok", h, kernel)
+    else:
+        z = tf.reduce_sum(h[:, :, None, :] * kernel[None], axis=1)
+    return z if bias is None else z + bias[None]
 
 
 # Optimizer updates, as Keras 3's update_step computes them (same operations, same order,
@@ -365,8 +407,9 @@ class _Program:
         # Three programs, not one: the training program compiles on a worker thread while
         # the probes are built and run at initialization (see _run_chunk).
         self.train = tf.function(self._train, jit_compile=JIT_COMPILE, autograph=False)
-        self.probe, self.grads = (tf.function(fn, jit_compile=PROBE_JIT, autograph=False)
-                                  for fn in (self._probe, self._grads))
+        self.probe, self.grads, self.train_preact_max = (
+            tf.function(fn, jit_compile=PROBE_JIT, autograph=False)
+            for fn in (self._probe, self._grads, self._train_preact_max))
 
     # forward pass and losses
 
@@ -376,7 +419,7 @@ class _Program:
         return parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
 
     def _dropout(self, h, layer, c, step):
-        """Keras's Dropout(rate, seed=seed + 1000 + layer) during step `step`.
+        """Keras's Dropout(rate, seed=layer_seed(seed, layer, 'dropout')) during `step`.
 
         keras.random.dropout draws stateless_uniform(h.shape, seed=[layer seed, step]) (the
         SeedGenerator's state [seed, 0] gains 1 per call) and keeps values >= rate, scaled.
@@ -388,15 +431,26 @@ class _Program:
         keep = tf.reshape(u, (rows, units, -1)) >= c["rate"]
         return tf.where(keep, h * c["scale"], 0.0)
 
-    def _forward(self, params, x, c, step=None):
-        """Hidden activations and output logits; dropout when `step` is given (training)."""
+    def _layer(self, h, params, layer):
+        """Dense layer `layer`'s pre-activation (without its bias if the network has none)."""
+        bias = params[2 * layer + 1] if self.spec.use_bias else None
+        return _dense(h, params[2 * layer], bias)
+
+    def _forward(self, params, x, c, step=None, pre=None):
+        """Hidden activations and output logits; dropout when `step` is given (training).
+
+        `pre`, a list, receives every hidden layer's pre-activation.
+        """
         hidden, h = [], x
         for layer in range(self.spec.depth):
-            h = self._activate(_dense(h, params[2 * layer], params[2 * layer + 1]))
+            z = self._layer(h, params, layer)
+            if pre is not None:
+                pre.append(z)
+            h = self._activate(z)
             hidden.append(h)
             if step is not None and self.spec.dropout:
                 h = self._dropout(h, layer, c, step)
-        return hidden, _dense(h, params[-2], params[-1])
+        return hidden, self._layer(h, params, self.spec.depth)
 
     def _row_loss(self, logits, y):
         """Per-row loss (rows, K) as Keras computes it: cross-entropy from the logits."""
@@ -438,7 +492,9 @@ class _Program:
             tape.watch(params)
             loss = self._train_loss(params, x, y, valid, size, c, step)
             total_loss = tf.reduce_sum(loss)  # members do not interact: d/dW_k = d loss_k/dW_k
-        grads = tape.gradient(total_loss, params)
+        # Without biases they take no part, get zero gradients and stay exactly 0.
+        grads = tape.gradient(total_loss, params,
+                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
         new_params, new_m, new_v = self._update(params, grads, m, v, c, step)
 
         def keep(new, old):
@@ -484,15 +540,27 @@ class _Program:
                 "logits": tf.transpose(logits, [2, 0, 1])}
 
     def _grads(self, params, c):
-        """Gradients of the mean evaluation loss (no penalty, training=False) wrt the first
-        and last kernels, as Probe.grad_norm_ratio takes them: [(K, fan_in, fan_out)] x 2."""
-        kernels = [params[0], params[-2]]
+        """Gradients of the mean evaluation loss (no penalty, training=False) wrt every
+        kernel, as Probe.kernel_grads takes them: [(K, fan_in, fan_out)]."""
+        kernels = params[0::2]
         with tf.GradientTape() as tape:
             tape.watch(kernels)
             _, logits = self._forward(params, c["x_eval"], c)
             loss = tf.reduce_mean(self._row_loss(logits, c["y_eval"]), axis=0)
             total_loss = tf.reduce_sum(loss)
         return [tf.transpose(g, [2, 0, 1]) for g in tape.gradient(total_loss, kernels)]
+
+    def _train_preact_max(self, params, c):
+        """Every hidden unit's largest pre-activation over the training inputs (NaN where
+        any is non-finite), [(K, 1, units)]: what dead_relu_fraction needs of them."""
+        pre = []
+        self._forward(params, c["x_train"], c, pre=pre)
+        out = []
+        for z in pre:
+            top = tf.where(tf.reduce_all(tf.math.is_finite(z), axis=0),
+                           tf.reduce_max(z, axis=0), np.float32(np.nan))
+            out.append(tf.transpose(top, [1, 0])[:, None, :])
+        return out
 
     def outputs(self, logits):
         """The output activation (sigmoid, softmax over units, or linear) of (K, n, k) logits.
@@ -557,9 +625,10 @@ class _Chunk:
             "rate": rates.astype(np.float32),
             # Keras's dropout multiplies by float32(1 / (1 - rate)), the division in float64.
             "scale": np.float32(1.0 / (1.0 - rates)),
-            "drop_seed": np.uint32([[_seed_word(m.seed + 1000 + layer) for m in padded]
-                                    for layer in range(spec.depth)]),
+            "drop_seed": np.uint32([[_seed_word(layer_seed(m.seed, layer, "dropout"))
+                                     for m in padded] for layer in range(spec.depth)]),
             "x_eval": _member_last([m.data.x_eval for m in padded]),
+            "x_train": _member_last([m.data.x_train for m in padded]),
             "y_eval": _member_last([fit_targets(m.data, m.data.y_eval) for m in padded]),
         }
         # Tensors once, rather than numpy arrays converted again at every call.
@@ -575,9 +644,16 @@ class _Chunk:
         """The slot (position on the member axis) of each real member."""
         return np.arange(self.spec.members)[self.real]
 
-    def initial_state(self):
-        params = [_member_last(ws) for ws in zip(*(m.weights for m in self.padded), strict=True)]
-        zeros = [np.zeros_like(p) for p in params]
+    def initial_state(self, cache):
+        """The training state at initialization; `cache` shares small layers' weights."""
+        weights = {}  # padding repeats members: their weights are made once
+        for m in self.padded:
+            if id(m) not in weights:
+                weights[id(m)] = initial_weights(m, cache)
+        params = [_member_last(ws) for ws in zip(*(weights[id(m)] for m in self.padded),
+                                                  strict=True)]
+        # Optimizer slots start at zero; evaluation only (epochs=0) needs none.
+        zeros = [np.zeros_like(p) for p in params] if self.spec.epochs else []
         return (params, zeros, [z.copy() for z in zeros],
                 np.ones(self.spec.members, bool), np.int32(0))
 
@@ -611,7 +687,8 @@ class _Scorer:
         self.threshold = np.asarray([m.settings.collapse_threshold for m in members])
 
     def measure(self, probe, kernels, final=False):
-        """network_metrics_batch (plus grad_norm_ratio if `final`) for the real members.
+        """network_metrics_batch (plus the gradient metrics and dead_relu_fraction if
+        `final`) for the real members.
 
         Args:
             probe: the program's probe dict (numpy); the outputs are computed here.
@@ -621,15 +698,20 @@ class _Scorer:
         """
         real = self.real
         outputs = np.asarray(self.program.outputs(probe["logits"][real]), np.float64)
-        hidden = [h[real].astype(np.float64).transpose(0, 2, 1) for h in probe["hidden"]]
+        # float32 views: the metrics convert one layer at a time to float64 (the same values
+        # and memory order as converting all first), so deep networks need less memory.
+        hidden = [h[real].transpose(0, 2, 1) for h in probe["hidden"]]
         kernels = [np.moveaxis(k[..., real], -1, 0) for k in kernels]
         out = metrics.network_metrics_batch(
             outputs, self.y_eval, hidden, kernels, self.task, train_targets=self.y_train,
             threshold=self.threshold,
             names=metrics.NETWORK_METRICS if final else ("loss", *HISTORY_METRICS))
         if final:
-            first, last = (g[real] for g in probe["grads"])
-            out["grad_norm_ratio"] = metrics.grad_norm_ratio_batch(first, last)
+            grads = [g[real] for g in probe["grads"]]
+            out["grad_norm_ratio"] = metrics.grad_norm_ratio_batch(grads[0], grads[-1])
+            out["zero_grad_fraction"] = metrics.zero_grad_fraction_batch(grads)
+            out["dead_relu_fraction"] = metrics.dead_relu_fraction_batch(
+                [z[real] for z in probe["train_preact_max"]])
         return out
 
 
@@ -639,8 +721,10 @@ def _history_rows(epoch, loss, measured, i):
     return rows + [(epoch, name, float(measured[name][i])) for name in HISTORY_METRICS]
 
 
-def _run_chunk(chunk):
+def _run_chunk(chunk, cache):
     """Train one chunk; returns [(result, history, final weights)] for chunk.members.
+
+    `cache` holds weights shared between chunks (see initial_weights).
 
     A worker thread overlaps the numpy work (next epoch's batches, last epoch's metrics)
     with the compiled programs, which release the GIL while they run.
@@ -653,18 +737,22 @@ def _run_chunk(chunk):
         return program.train(state=state, c=c, batches=batches)
 
     def probe(state, final):
-        """Probe dict (numpy); grads only for the first and last probes."""
+        """Probe dict (numpy); grads and training pre-activations only for the first and
+        last probes."""
         out = _numpy(program.probe(params=state[0], c=c))
         if final:
             out["grads"] = _numpy(program.grads(params=state[0], c=c))
+            out["train_preact_max"] = _numpy(program.train_preact_max(params=state[0], c=c))
         return out, _numpy(state[0][0::2])
 
     with ThreadPoolExecutor(max_workers=1) as worker:
-        state = chunk.initial_state()
-        batches, pending = chunk.batches(0), None
-        warm = worker.submit(train, state, batches)  # XLA compiles it while the probes run
+        state = chunk.initial_state(cache)
+        if spec.epochs:
+            batches, pending = chunk.batches(0), None
+            warm = worker.submit(train, state, batches)  # XLA compiles it during the probes
         at_init = probe(state, final=True)
-        warm.result()
+        if spec.epochs:
+            warm.result()
         at_init = worker.submit(scorer.measure, *at_init, True)
         epochs = []  # (epoch, members still training, their losses, future metrics)
         for epoch in range(spec.epochs):
@@ -678,7 +766,7 @@ def _run_chunk(chunk):
             last = epoch + 1 == spec.epochs or not state[3].numpy()[real].any()
             measured = worker.submit(scorer.measure, *probe(state, last), last)
             epochs.append((epoch + 1, running, loss.numpy()[real].tolist(), measured))
-        at_init = at_init.result()
+        at_init = final = at_init.result()  # epochs=0: the measurement at init is the final
         histories = [_history_rows(0, math.nan, at_init, i) for i in range(n)]
         losses = [[] for _ in range(n)]
         for epoch, running, epoch_loss, measured in epochs:
@@ -686,9 +774,9 @@ def _run_chunk(chunk):
             for i in running:
                 losses[i].append(epoch_loss[i])
                 histories[i] += _history_rows(epoch, epoch_loss[i], final, i)
-    params = _numpy(state[0])
-    return [(_result(member, metrics.member_metrics(final, i),
-                     metrics.member_metrics(at_init, i), losses[i]),
+    params = keras_order(_numpy(state[0]), spec.use_bias)
+    return [(network_result(metrics.member_metrics(final, i), metrics.member_metrics(at_init, i),
+                            losses[i], member.data),
              histories[i], [p[..., slot] for p in params])
             for i, (member, slot) in enumerate(zip(chunk.members, chunk.slots(), strict=True))]
 
@@ -697,31 +785,32 @@ def _numpy(structure):
     return tf.nest.map_structure(np.asarray, structure)
 
 
-def _result(member, final, at_init, losses):
-    """The result dict exactly as train_keras builds it."""
-    diverged = not all(math.isfinite(v) for v in losses) or not math.isfinite(final["output_std"])
-    result = {**final, **{f"{k}_init": v for k, v in at_init.items() if k != "baseline_score"}}
-    result.update(status="diverged" if diverged else "ok", train_loss=float(losses[-1]),
-                  task=member.data.task, n_samples=member.data.n_samples)
-    if diverged:
-        result["collapsed"] = True
-    return result
-
-
 # -----------------------------------------------------------------------------
 # chunking and the public interface
 
 
 def default_chunk_size(spec_like):
-    """Members per computation so that one chunk stays within MEMORY_BUDGET.
+    """Members per computation so that one chunk stays within about MEMORY_BUDGET.
 
-    Per member: the training set and one epoch's arranged copy (float32), the evaluation
-    inputs, and every probed activation in float64 with a few numpy temporaries.
+    Per member (bytes): the training and evaluation data (with an epoch's arranged copy);
+    the weights with the optimizer slots, an update's new copies and the gradients; two
+    probes in flight (activations kept for the metrics and for the gradient), with the
+    metrics' float64 copy of one layer; the forward pass over the training inputs; and the
+    broadcast product of a small Dense layer outside XLA (see _dense).
     """
-    (task, n_features, n_out, depth, width, n_train, n_eval, *_rest) = spec_like
+    (task, n_features, n_out, depth, width, n_train, n_eval, _epochs, batch_size,
+     *_rest) = spec_like
+    sizes = [n_features] + [width] * depth + [n_out]
+    shapes = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
+    n_params = sum(shapes) + sum(sizes[1:])
     units = depth * width + n_out
-    per_member = (4 * 3 * n_train * (n_features + n_out) + 4 * n_eval * (n_features + n_out)
-                  + 8 * 8 * n_eval * units + 8 * 4 * width * width + 4096)
+    small = max([s for s in shapes if s < MATMUL_MIN_WEIGHTS], default=0)
+    rows = max(n_train, n_eval)
+    per_member = (4 * 4 * n_train * (n_features + n_out) + 4 * 2 * n_eval * (n_features + n_out)
+                  + 4 * 6 * n_params
+                  + 2 * (4 * 4 * n_eval * units + 8 * 4 * n_eval * width + 16 * width * width)
+                  + 4 * 3 * n_train * width + 4 * 4 * batch_size * units
+                  + 4 * rows * small + 4096)
     return int(max(1, min(MAX_CHUNK, MEMORY_BUDGET // per_member)))
 
 
@@ -733,7 +822,9 @@ def _plan(key, group, chunk_size):
     """Split a group into chunks that share one spec, hence one compiled program.
 
     Every activation's members are dealt round-robin over the chunks, so every chunk has
-    the same activation blocks; blocks are padded to a multiple of MEMBER_MULTIPLE.
+    the same activation blocks; blocks are padded to a multiple of MEMBER_MULTIPLE. Networks
+    so large that fewer than MEMBER_MULTIPLE fit the memory budget (see default_chunk_size)
+    go one per block instead, whatever chunk_size says: padding would multiply their memory.
 
     A network's numbers must not depend on what else it is trained with. XLA fuses
     operations differently in differently built programs, which changes float32 rounding
@@ -750,9 +841,11 @@ def _plan(key, group, chunk_size):
     if len(by_activation) == 1:
         (alone,) = by_activation
         by_activation[PARTNER_ACTIVATION[alone]] = []
-    n_chunks = -(-len(group) // chunk_size)
-    blocks = tuple((name, max(MEMBER_MULTIPLE, _round_up(-(-len(ms) // n_chunks),
-                                                         MEMBER_MULTIPLE)))
+    if default_chunk_size(key) >= MEMBER_MULTIPLE:
+        n_chunks, multiple = -(-len(group) // chunk_size), MEMBER_MULTIPLE
+    else:  # decided by the shape alone, so that a network's chunking never varies
+        n_chunks, multiple = max(len(ms) for ms in by_activation.values()), 1
+    blocks = tuple((name, max(multiple, _round_up(-(-len(ms) // n_chunks), multiple)))
                    for name, ms in sorted(by_activation.items()))
     spec = _Spec(*key[:-1], dropout=key[-1], blocks=blocks)
     chunks = []
@@ -805,7 +898,7 @@ def train_many(jobs, chunk_size=None, progress=None, return_weights=False):
 
 
 def _train_many(jobs, chunk_size, progress, return_weights):
-    members = _prepare(jobs)
+    members, cache = _prepare(jobs)
     groups = {}
     for member in members:
         groups.setdefault(_shape_key(member), []).append(member)
@@ -813,7 +906,7 @@ def _train_many(jobs, chunk_size, progress, return_weights):
     for key, group in groups.items():
         _, chunks = _plan(key, group, chunk_size or default_chunk_size(key))
         for chunk in chunks:
-            for member, trained in zip(chunk.members, _run_chunk(chunk), strict=True):
+            for member, trained in zip(chunk.members, _run_chunk(chunk, cache), strict=True):
                 out[member.index] = trained if return_weights else trained[:2]
             done += len(chunk.members)
             if progress is not None:

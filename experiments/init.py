@@ -1,14 +1,42 @@
 """Weight initializers: the `init` config group.
 
 Every Dense kernel of the network (output layer included) uses the chosen initializer; biases
-start at zero, as Keras does by default.
+follow the `bias_init` group (experiments.bias_init), except under `rai`, which draws each
+layer's kernel and bias together.
+
+Each layer draws from its own seed, `layer_seed(seed, layer)`: independent across replicates
+and layers (with `seed + layer`, replicate r's layer l + 1 would be replicate r + 1's layer l).
+
+Example:
+    python run.py init=variance_scaling init.sigma_w=1.5 activation=tanh
 """
 
 import keras
+import numpy as np
 
 from experiments.registry import Registry
 
 INIT = Registry("init")
+
+# Random streams of one layer: its kernel, its bias, its dropout masks.
+STREAMS = {"kernel": 0, "bias": 1, "dropout": 2}
+SEED_RANGE = 2**31 - 2  # Keras's TensorFlow backend takes seeds modulo int32 max - 1
+
+
+def layer_seed(seed, layer, stream="kernel"):
+    """The seed of one random draw of one layer of the network of `seed`.
+
+    Args:
+        seed: the network's seed (seed + replicate).
+        layer: 0 for the first hidden layer, depth for the output layer.
+        stream: 'kernel', 'bias' or 'dropout'.
+
+    Returns:
+        int in [0, 2^31 - 2), a different, independent-looking number for every
+        (seed, layer, stream).
+    """
+    state = np.random.SeedSequence([int(seed), STREAMS[stream], int(layer)]).generate_state(1)
+    return int(state[0] % SEED_RANGE)
 
 
 @INIT.register("zeros")
@@ -25,6 +53,59 @@ def constant(params, seed):
 @INIT.register("random_normal_large")
 def random_normal(params, seed):
     return keras.initializers.RandomNormal(mean=0.0, stddev=params["stddev"], seed=seed)
+
+
+@INIT.register("variance_scaling")
+def variance_scaling(params, seed):
+    """Weights N(0, sigma_w^2 / fan_in), untruncated: the mean-field papers' initialization."""
+    return keras.initializers.VarianceScaling(scale=float(params["sigma_w"]) ** 2,
+                                              mode="fan_in",
+                                              distribution="untruncated_normal", seed=seed)
+
+
+# Randomized asymmetric initialization (Lu, Shin, Su & Karniadakis 2020, "Dying ReLU and
+# initialization: theory and numerical examples", Section 6): a layer's weights and biases
+# form V = [W; b], one column per unit (fan_in + 1 entries). In every column one entry, at a
+# position drawn uniformly, comes from an asymmetric distribution on [0, 1], Beta(2, 1); the
+# others from N(0, sigma^2) with sigma = RAI_SIGMA / sqrt(fan_in + 1), the parameters of the
+# paper's numerical examples.
+RAI_ALPHA, RAI_BETA = 2.0, 1.0
+RAI_SIGMA = 0.6007
+
+
+def rai_draw(fan_in, units, seed):
+    """One layer's RAI draw V = [W; b]: float32 (fan_in + 1, units), the last row the bias."""
+    rng = np.random.default_rng(seed)
+    v = rng.normal(0.0, RAI_SIGMA / np.sqrt(fan_in + 1), size=(fan_in + 1, units))
+    positive = rng.integers(0, fan_in + 1, size=units)
+    v[positive, np.arange(units)] = rng.beta(RAI_ALPHA, RAI_BETA, size=units)
+    return v.astype(np.float32)
+
+
+class RandomizedAsymmetric(keras.initializers.Initializer):
+    """The kernel (part='kernel') or bias (part='bias') of one layer's RAI draw.
+
+    Both parts of a layer are built with the same seed and fan_in, so together they are one
+    draw of V. The bias's shape (units,) does not say fan_in, hence the argument.
+    """
+
+    def __init__(self, seed, part="kernel", fan_in=None):
+        self.seed, self.part, self.fan_in = int(seed), part, fan_in
+
+    def __call__(self, shape, dtype=None):
+        if self.part == "kernel":
+            fan_in, units = shape
+            return keras.ops.convert_to_tensor(rai_draw(fan_in, units, self.seed)[:-1], dtype)
+        (units,) = shape
+        return keras.ops.convert_to_tensor(rai_draw(self.fan_in, units, self.seed)[-1], dtype)
+
+    def get_config(self):
+        return {"seed": self.seed, "part": self.part, "fan_in": self.fan_in}
+
+
+@INIT.register("rai")
+def rai(params, seed):
+    return RandomizedAsymmetric(seed, "kernel")
 
 
 def _keras_builtin(name, keras_cls):
@@ -47,5 +128,5 @@ for _name, _cls in {
 
 
 def make_initializer(cfg_init, seed):
-    """Keras initializer for the `init` config node, seeded for one layer."""
+    """Keras initializer for the `init` config node, seeded for one layer (layer_seed)."""
     return INIT.get(cfg_init["name"])(cfg_init, seed)

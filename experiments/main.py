@@ -1,4 +1,8 @@
-"""What one Hydra job does: resolve its output folder, train, write rows, print a summary."""
+"""What one Hydra job does: resolve its output folder, train, write rows, print a summary.
+
+TensorFlow is imported only here, inside `main`, once the job is about to train: `--help`, a
+bad value and an unknown option answer without it.
+"""
 
 import logging
 import sys
@@ -7,7 +11,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
 from experiments.registry import ConfigError
-from experiments.runner import collapsed_count, describe, run_config
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,8 @@ def results_dir():
 
 def main(cfg):
     """Hydra task function. Returns the number of collapsed networks of this configuration."""
+    from experiments.runner import collapsed_count, describe, run_config
+
     try:
         frame = run_config(cfg, results_dir())
     except ConfigError as exc:
@@ -30,5 +35,5 @@ def main(cfg):
         log.info("config %s: %d/%d collapsed", frame["config_id"].iat[0], collapsed, len(frame))
     else:
         print(describe(frame))
-        print(f"results: {results_dir()}/runs/{frame['config_id'].iat[0]}.parquet")
+        print(f"results: {results_dir()}/runs/ (config_id {frame['config_id'].iat[0]})")
     return collapsed

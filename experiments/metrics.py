@@ -492,6 +492,61 @@ def grad_norm_ratio(first_grad, last_grad):
     return _one(grad_norm_ratio_batch(np.asarray(first_grad)[None], np.asarray(last_grad)[None]))
 
 
+@_quiet
+def dead_relu_fraction_batch(pre_activations):
+    """Batched dead_relu_fraction: list of (K, n, units_i) pre-activations -> (K,) float.
+
+    Only each unit's largest pre-activation matters, so per-unit maxima over the inputs,
+    (K, 1, units_i), give the same answer (the batched engine passes those). An empty list
+    (no hidden units) gives a 0-d NaN array, which broadcasts to any K.
+    """
+    if not pre_activations:
+        return np.array(np.nan)
+    layers = [np.asarray(z) for z in pre_activations]
+    off = np.concatenate([(z <= 0).all(axis=1) for z in layers], axis=1)
+    return np.where(_finite_members(*layers), off.mean(axis=1), np.nan)
+
+
+def dead_relu_fraction(pre_activations):
+    """Share of hidden units that are off (pre-activation <= 0) for every input.
+
+    The standard dying-ReLU definition, measured on the training inputs: such a unit outputs
+    0 everywhere and gets no gradient. For other activations it is the same count.
+
+    Args:
+        pre_activations: list of (n, units_i) pre-activations (before the activation), one
+            per hidden layer.
+
+    Returns:
+        Off units / total units; NaN for an empty list or any non-finite pre-activation.
+    """
+    return _one(dead_relu_fraction_batch([_as_columns(z)[None] for z in pre_activations]))
+
+
+@_quiet
+def zero_grad_fraction_batch(grads):
+    """Batched zero_grad_fraction: list of (K, ...) gradients -> (K,) float."""
+    if not grads:
+        return np.array(np.nan)
+    rows = [np.asarray(g).reshape(len(g), -1) for g in grads]
+    zeros = np.sum([(r == 0).sum(axis=1) for r in rows], axis=0)
+    share = zeros / sum(r.shape[1] for r in rows)
+    return np.where(_finite_members(*rows), share, np.nan)
+
+
+def zero_grad_fraction(grads):
+    """Share of the loss gradient's entries that are exactly zero (AUTOTRAINER's dying-ReLU
+    signal: it flags dying ReLU when at least 70% are).
+
+    Args:
+        grads: list of gradients of the loss wrt every kernel, any shapes.
+
+    Returns:
+        Zero entries / all entries; NaN for an empty list or any non-finite entry.
+    """
+    return _one(zero_grad_fraction_batch([np.asarray(g)[None] for g in grads]))
+
+
 # -----------------------------------------------------------------------------
 # losses and scores (keras 3 semantics on probabilities, computed in float64)
 

@@ -1,14 +1,15 @@
 """Network shapes: the `model` config group.
 
 `mlp`: `depth` hidden Dense layers of `width` units (Dropout after each when regularization is
-dropout); the output head follows the task: sigmoid + binary cross-entropy, softmax +
-categorical cross-entropy, or linear + mean squared error.
+dropout), with biases unless `use_bias` is false; the output head follows the task: sigmoid +
+binary cross-entropy, softmax + categorical cross-entropy, or linear + mean squared error.
 """
 
 import keras
 
 from experiments.activation import keras_activation
-from experiments.init import make_initializer
+from experiments.bias_init import make_bias_initializer
+from experiments.init import layer_seed, make_initializer
 from experiments.registry import Registry
 from experiments.regularization import make_regularization
 
@@ -25,32 +26,39 @@ def output_units(task, n_classes):
     return n_classes if task == "multiclass" else 1
 
 
+def uses_bias(cfg_model):
+    """model.use_bias, true when the node does not say."""
+    return bool(cfg_model.get("use_bias", True))
+
+
+def _dense(cfg, units, activation, seed, layer, fan_in, regularizer, name):
+    """Dense layer `layer` (0 = first hidden, depth = output) with its seeded initializers."""
+    return keras.layers.Dense(
+        units,
+        activation=activation,
+        use_bias=uses_bias(cfg.model),
+        kernel_initializer=make_initializer(cfg.init, layer_seed(seed, layer)),
+        bias_initializer=make_bias_initializer(cfg.init, cfg.get("bias_init"), seed, layer,
+                                               fan_in),
+        kernel_regularizer=regularizer,
+        name=name,
+    )
+
+
 @MODEL.register("mlp")
 def mlp(cfg, n_features, task, n_classes, seed):
-    """Sequential MLP; layer i's kernel is initialized with seed + i."""
+    """Sequential MLP; layer i draws from layer_seed(seed, i) (kernel, bias and dropout)."""
     regularizer, dropout = make_regularization(cfg.regularization)
+    depth, width = cfg.model.depth, cfg.model.width
+    activation = keras_activation(cfg.activation.name)
     layers = [keras.Input(shape=(n_features,))]
-    for i in range(cfg.model.depth):
-        layers.append(
-            keras.layers.Dense(
-                cfg.model.width,
-                activation=keras_activation(cfg.activation.name),
-                kernel_initializer=make_initializer(cfg.init, seed + i),
-                kernel_regularizer=regularizer,
-                name=f"hidden_{i}",
-            )
-        )
+    for i in range(depth):
+        fan_in = n_features if i == 0 else width
+        layers.append(_dense(cfg, width, activation, seed, i, fan_in, regularizer, f"hidden_{i}"))
         if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout, seed=seed + 1000 + i))
-    layers.append(
-        keras.layers.Dense(
-            output_units(task, n_classes),
-            activation=HEADS[task][0],
-            kernel_initializer=make_initializer(cfg.init, seed + cfg.model.depth),
-            kernel_regularizer=regularizer,
-            name="output",
-        )
-    )
+            layers.append(keras.layers.Dropout(dropout, seed=layer_seed(seed, i, "dropout")))
+    layers.append(_dense(cfg, output_units(task, n_classes), HEADS[task][0], seed, depth,
+                         n_features if depth == 0 else width, regularizer, "output"))
     return keras.Sequential(layers)
 
 

@@ -1,7 +1,5 @@
 """Optimizers: the `optimizer` config group, with Keras's default hyper-parameters."""
 
-import keras
-
 from experiments.registry import Registry
 
 OPTIMIZER = Registry("optimizer")
@@ -9,21 +7,29 @@ OPTIMIZER = Registry("optimizer")
 
 @OPTIMIZER.register("sgd")
 def sgd(lr, params):
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.optimizers.SGD(learning_rate=lr)
 
 
 @OPTIMIZER.register("momentum")
 def momentum(lr, params):
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.optimizers.SGD(learning_rate=lr, momentum=params["momentum"])
 
 
 @OPTIMIZER.register("adam")
 def adam(lr, params):
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.optimizers.Adam(learning_rate=lr)
 
 
 @OPTIMIZER.register("rmsprop")
 def rmsprop(lr, params):
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.optimizers.RMSprop(learning_rate=lr)
 
 

@@ -27,7 +27,7 @@ def run_blocks(blocks, out_dir, chunk_size, progress, address=None):
     remote = ray.remote(_train_block_task)
     sizes = {}
     for block in blocks:
-        sizes[remote.remote(block, str(out_dir), chunk_size)] = sum(len(r) for _, r in block)
+        sizes[remote.remote(block, str(out_dir), chunk_size)] = sum(len(r) for _, _, r in block)
     collapsed, pending = {}, list(sizes)
     while pending:
         done, pending = ray.wait(pending, num_returns=1)

@@ -4,8 +4,6 @@
 Dropout layer placed after every hidden layer.
 """
 
-import keras
-
 from experiments.registry import Registry
 
 REGULARIZATION = Registry("regularization")
@@ -18,16 +16,22 @@ def none(strength):
 
 @REGULARIZATION.register("l1")
 def l1(strength):
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.regularizers.L1(strength), 0.0
 
 
 @REGULARIZATION.register("l2")
 def l2(strength):
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.regularizers.L2(strength), 0.0
 
 
 @REGULARIZATION.register("l1_l2")
 def l1_l2(strength):
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.regularizers.L1L2(l1=strength, l2=strength), 0.0
 
 

@@ -1,8 +1,8 @@
 """Trains the replicates of one configuration that its results folder lacks, and writes them.
 
 Layout of a results folder (a sweep, or a single run):
-    runs/<config_id>.parquet      one row per trained network
-    history/<config_id>.parquet   per-epoch history in long form
+    runs/<block>.parquet      one row per trained network, one file per block written
+    history/<block>.parquet   per-epoch history in long form
 """
 
 import logging
@@ -18,7 +18,7 @@ import tensorflow as tf
 from experiments import store
 from experiments.config import config_id, factor_values, validate
 from experiments.dataset import dataset_size
-from experiments.results import history_frame, runs_frame, write_parquet_atomic
+from experiments.results import history_frame, runs_frame, write_block
 from experiments.schema import SCHEMA_VERSION
 from experiments.train import train_keras
 
@@ -51,43 +51,36 @@ def guarded(train, cfg, seed):
         return {"status": "error", "error": error, "traceback": trace}, []
 
 
-def write_config(cfg, out_dir, trained, engine, previous=(None, None)):
-    """Write one configuration's rows and history: those stored before plus those just trained.
+def write_configs(trained_configs, out_dir, engine):
+    """Write the rows and history of networks just trained, as one block (experiments.results).
 
     Args:
-        cfg: The configuration.
+        trained_configs: list of (cfg, config_id, {replicate: (result, history, duration_s)}).
         out_dir: Results folder (a sweep, or a single run).
-        trained: {replicate: (result, history, duration_s)} of the networks just trained.
         engine: 'keras' or 'batched', stored in the `engine` column.
-        previous: (runs frame, history frame) already stored for this configuration, or Nones.
 
     Returns:
-        The runs DataFrame now in `out_dir/runs/<config_id>.parquet`.
+        The runs DataFrame written (its rows only, not those stored before).
     """
-    cid = config_id(cfg)
-    common = {
-        **factor_values(cfg),
-        "n_samples": dataset_size(cfg.dataset),
-        "sweep": Path(out_dir).name,
-        "config_id": cid,
-        "claim": cfg.get("claim"),
-        "engine": engine,
-        "tf_version": tf.__version__,
-        "keras_version": keras.__version__,
-        "schema_version": SCHEMA_VERSION,
-    }
-    rows, history = [], []
-    for replicate, (result, hist, duration) in sorted(trained.items()):
-        rows.append({**common, **result, "replicate": replicate,
-                     "seed": int(cfg.seed) + replicate, "duration_s": duration})
-        history += [
-            {"config_id": cid, "replicate": replicate, "epoch": e, "metric": m, "value": v}
-            for e, m, v in hist
-        ]
-    runs = _merged(previous[0], runs_frame(rows))
-    hist = _merged(previous[1], history_frame(history))
-    write_parquet_atomic(hist, Path(out_dir) / "history" / f"{cid}.parquet")
-    write_parquet_atomic(runs, Path(out_dir) / "runs" / f"{cid}.parquet")
+    sweep, rows = Path(out_dir).name, []
+    history = {name: [] for name in ("config_id", "replicate", "epoch", "metric", "value")}
+    versions = {"tf_version": tf.__version__, "keras_version": keras.__version__,
+                "schema_version": SCHEMA_VERSION}
+    for cfg, cid, trained in trained_configs:
+        common = {**factor_values(cfg), "n_samples": dataset_size(cfg.dataset), "sweep": sweep,
+                  "config_id": cid, "claim": cfg.get("claim"), "engine": engine, **versions}
+        for replicate, (result, hist, duration) in sorted(trained.items()):
+            rows.append({**common, **result, "replicate": replicate,
+                         "seed": int(cfg.seed) + replicate, "duration_s": duration})
+            if hist:  # columns, not a dict per value: a block's history has ~10^5 values
+                epochs, metrics, values = zip(*hist)
+                history["config_id"] += [cid] * len(hist)
+                history["replicate"] += [replicate] * len(hist)
+                history["epoch"] += epochs
+                history["metric"] += metrics
+                history["value"] += values
+    runs = runs_frame(rows)
+    write_block(runs, history_frame(history), out_dir)
     return runs
 
 
@@ -99,14 +92,20 @@ def _merged(before, new):
 
 
 def run_config(cfg, out_dir):
-    """Validate `cfg`, train the replicates `out_dir` lacks with Keras, write all its rows."""
+    """Validate `cfg`, train the replicates `out_dir` lacks with Keras, write them.
+
+    Returns:
+        Every row of the configuration now stored (earlier ones included).
+    """
     validate(cfg)
-    previous = store.stored_config(out_dir, config_id(cfg))
-    missing = store.missing_replicates(cfg, previous[0])
+    cid = config_id(cfg)
+    previous = store.stored_config(out_dir, cid)
+    missing = store.missing_replicates(cfg, None if previous is None else previous["replicate"])
     if not missing:
-        log.info("config %s: all %d replicates already stored", config_id(cfg), cfg.replicates)
-        return previous[0]
-    return write_config(cfg, out_dir, train_replicates(cfg, missing), "keras", previous)
+        log.info("config %s: all %d replicates already stored", cid, cfg.replicates)
+        return previous
+    new = write_configs([(cfg, cid, train_replicates(cfg, missing))], out_dir, "keras")
+    return _merged(previous, new)
 
 
 def collapsed_count(frame):

@@ -5,13 +5,18 @@ Both training paths write exactly these columns; analysis reads them by these na
 
 from experiments import catalogue
 
-SCHEMA_VERSION = 2  # 2: diverged apart from collapsed; new metrics; seed in config_id
+SCHEMA_VERSION = 2  # 2: diverged apart from collapsed; new metrics and factors
 
 # Every factor a sweep can vary, one flat typed column each.
 FACTOR_COLUMNS = {
     "init": "string",
     "init_value": "float64",  # constant initializer's value (NaN for other initializers)
     "init_stddev": "float64",  # random_normal's stddev (NaN for other initializers)
+    "init_sigma_w": "float64",  # variance_scaling's sigma_w (NaN for other initializers)
+    "bias_init": "string",  # zeros, constant, normal, or rai (drawn with the kernel)
+    "bias_value": "float64",  # constant bias's value (NaN for other bias options)
+    "bias_stddev": "float64",  # normal bias's stddev (NaN for other bias options)
+    "use_bias": "boolean",  # false: Dense layers without bias
     "activation": "string",
     "regularization": "string",
     "reg_strength": "float64",  # L1/L2 factor, or dropout rate
@@ -19,6 +24,7 @@ FACTOR_COLUMNS = {
     "lr": "float64",
     "dataset": "string",
     "n_samples": "int64",
+    "eval_samples": "Int64",  # size of the fixed evaluation set (NA: eval_fraction of n_samples)
     "imbalance": "float64",  # minority share of the training split (NaN = as generated)
     "label_noise": "float64",
     "duplicate_share": "float64",

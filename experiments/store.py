@@ -45,25 +45,49 @@ def read_runs(path):
     return frame
 
 
+_READ = {}  # (path, size, mtime) -> rows: what stored_runs has read in this process
+
+
 def stored_runs(out_dir):
-    """Every stored row of a results folder, by config_id: {config_id: runs frame}."""
-    return {p.stem: read_runs(p) for p in sorted(Path(out_dir, "runs").glob("*.parquet"))}
+    """Every stored row of a results folder in one frame (None if there is none).
+
+    A configuration's rows may be spread over several files (one per block of networks, and
+    one per rerun that added replicates). Files already read by this process are not read
+    again while their size and time are unchanged.
+    """
+    frames = []
+    for path in sorted(Path(out_dir, "runs").glob("*.parquet")):
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _READ:
+            _READ[key] = read_runs(path)
+        frames.append(_READ[key])
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def stored_replicates(rows):
+    """{config_id: set of stored replicates} of a runs frame (or None)."""
+    if rows is None:
+        return {}
+    have = {}
+    for cid, replicate in zip(rows["config_id"], rows["replicate"]):
+        have.setdefault(cid, set()).add(int(replicate))
+    return have
 
 
 def stored_config(out_dir, cid):
-    """(runs frame, history frame) already stored for one config_id, or (None, None)."""
-    path = Path(out_dir, "runs", f"{cid}.parquet")
-    if not path.exists():
-        return None, None
-    runs = read_runs(path)
-    hist_path = Path(out_dir, "history", f"{cid}.parquet")
-    history = pd.read_parquet(hist_path) if hist_path.exists() else None
-    return runs, history
+    """Rows already stored for one config_id (a frame, or None)."""
+    rows = stored_runs(out_dir)
+    if rows is None:
+        return None
+    mine = rows[rows["config_id"] == cid]
+    return mine.reset_index(drop=True) if len(mine) else None
 
 
 def missing_replicates(cfg, stored):
-    """Replicates of `cfg` (a list of ints) that `stored` (a runs frame or None) lacks."""
-    have = set() if stored is None else set(int(r) for r in stored["replicate"])
+    """Replicates of `cfg` (a list of ints) not among `stored` (replicate numbers, or None)."""
+    have = set() if stored is None else {int(r) for r in stored}
     return [r for r in range(int(cfg.replicates)) if r not in have]
 
 
@@ -108,7 +132,8 @@ def set_aside(out_dir):
 
 def prepare_folder(out_dir, overrides, fresh):
     """Before a sweep writes anything: set earlier results aside (fresh), or check that the
-    folder holds this sweep and only readable rows of this schema. Returns the stored rows."""
+    folder holds this sweep and only readable rows of this schema. Returns the stored rows
+    (a frame, or None)."""
     if fresh:
         set_aside(out_dir)
     check_sweep(out_dir, overrides)

@@ -10,12 +10,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from experiments import metrics
+from experiments import catalogue, metrics
 from experiments.dataset import Data, make_dataset
 from experiments.model import HEADS, build_model
 from experiments.optimizer import make_optimizer
 
-HISTORY_METRICS = ("rel_output_std", "dead_fraction", "neuron_similarity", "weight_spread")
+HISTORY_METRICS = catalogue.HISTORY_METRICS
 
 
 def epoch_orders(n_train, epochs, seed):
@@ -50,23 +50,44 @@ class Probe:
         self.loss_fn = keras.losses.get(HEADS[data.task][1])
         self.y_eval_fit = fit_targets(data, data.y_eval)
 
-    def measure(self):
-        """All collapse metrics on the evaluation inputs, as network_metrics returns them."""
+    def measure(self, full=True):
+        """Collapse metrics on the evaluation inputs, as network_metrics returns them.
+
+        Args:
+            full: also the gradient metrics (grad_norm_ratio, zero_grad_fraction) and
+                dead_relu_fraction (a pass over the training inputs); the history needs none.
+        """
         *hidden, outputs = [np.asarray(a, np.float64) for a in self.hidden_model(
             self.data.x_eval, training=False)]
         kernels = [np.asarray(layer.kernel) for layer in self.dense]
         out = metrics.network_metrics(outputs, self.data.y_eval, hidden, kernels, self.data.task,
                                       train_targets=self.data.y_train, threshold=self.threshold)
-        out["grad_norm_ratio"] = self.grad_norm_ratio()
+        if full:
+            grads = self.kernel_grads()
+            out["grad_norm_ratio"] = metrics.grad_norm_ratio(grads[0], grads[-1])
+            out["zero_grad_fraction"] = metrics.zero_grad_fraction(grads)
+            out["dead_relu_fraction"] = metrics.dead_relu_fraction(
+                self.pre_activations(self.data.x_train))
         return out
 
-    def grad_norm_ratio(self):
-        first, last = self.dense[0].kernel, self.dense[-1].kernel
+    def pre_activations(self, x):
+        """Every hidden layer's pre-activation (inputs @ kernel + bias) on x, float32 numpy."""
+        h, out = tf.convert_to_tensor(x), []
+        for layer in self.dense[:-1]:
+            z = tf.matmul(h, layer.kernel)
+            if layer.use_bias:
+                z = z + layer.bias
+            out.append(z.numpy())
+            h = layer.activation(z)
+        return out
+
+    def kernel_grads(self):
+        """Gradients of the mean evaluation loss (training=False) wrt every kernel, numpy."""
+        kernels = [layer.kernel for layer in self.dense]
         with tf.GradientTape() as tape:
             outputs = self.model(self.data.x_eval, training=False)
             loss = tf.reduce_mean(self.loss_fn(self.y_eval_fit, outputs))
-        g_first, g_last = tape.gradient(loss, [first, last])
-        return metrics.grad_norm_ratio(np.asarray(g_first), np.asarray(g_last))
+        return [np.asarray(g) for g in tape.gradient(loss, kernels)]
 
 
 class _History(keras.callbacks.Callback):
@@ -80,15 +101,55 @@ class _History(keras.callbacks.Callback):
         self.rows += [(epoch, name, measured[name]) for name in HISTORY_METRICS]
 
     def on_epoch_end(self, epoch, logs=None):
-        self.record(epoch + 1, float((logs or {}).get("loss", math.nan)), self.probe.measure())
+        self.record(epoch + 1, float((logs or {}).get("loss", math.nan)),
+                    self.probe.measure(full=False))
+
+
+def _diverged(measured):
+    """Non-finite outputs (hence output_std) or loss."""
+    return not (math.isfinite(measured["output_std"]) and math.isfinite(measured["loss"]))
+
+
+def _outcome(measured, diverged):
+    """`measured` with `diverged` set, and a diverged network counted as not collapsed."""
+    out = {**measured, "diverged": diverged}
+    if diverged:
+        out["collapsed"] = False
+        if out.get("decision_collapsed") is not None:
+            out["decision_collapsed"] = False
+    return out
+
+
+def network_result(final, at_init, losses, data):
+    """The result dict of one network; train_keras and the batched engine both build it here.
+
+    Args:
+        final, at_init: Probe.measure()-style dicts after training and at initialization
+            (the same values when nothing was trained, epochs=0).
+        losses: the training loss of every epoch run (empty for epochs=0).
+        data: the network's Data.
+
+    Returns:
+        Every metric after training, then with suffix `_init`, then status ('diverged' for
+        non-finite training losses, outputs or evaluation loss, else 'ok'), train_loss (NaN
+        without training), task and n_samples.
+    """
+    diverged = _diverged(final) or not all(math.isfinite(v) for v in losses)
+    at_init = _outcome(at_init, _diverged(at_init))
+    result = {**_outcome(final, diverged),
+              **{f"{k}_init": v for k, v in at_init.items() if k != "baseline_score"}}
+    result.update(status="diverged" if diverged else "ok",
+                  train_loss=float(losses[-1]) if losses else math.nan,
+                  task=data.task, n_samples=data.n_samples)
+    return result
 
 
 def train_keras(cfg, seed):
-    """Train one network of config `cfg` with `seed`.
+    """Train one network of config `cfg` with `seed` (epochs=0: measure it untrained).
 
     Returns:
-        (result, history): result has every metric after training and with suffix `_init`,
-        plus status, train_loss and n_samples; history is a list of (epoch, metric, value).
+        (result, history): result as network_result builds it; history is a list of
+        (epoch, metric, value), epoch 0 at initialization.
     """
     keras.utils.set_random_seed(seed)
     data = make_dataset(cfg.dataset, seed, cfg.eval_fraction)
@@ -98,6 +159,8 @@ def train_keras(cfg, seed):
     history = _History(probe)
     at_init = probe.measure()
     history.record(0, math.nan, at_init)
+    if cfg.epochs == 0:
+        return network_result(at_init, at_init, [], data), history.rows
     n_train = len(data.x_train)
     orders = epoch_orders(n_train, cfg.epochs, seed)
     fit = model.fit(
@@ -105,12 +168,5 @@ def train_keras(cfg, seed):
         epochs=cfg.epochs, steps_per_epoch=-(-n_train // cfg.batch_size), shuffle=False, verbose=0,
         callbacks=[history, keras.callbacks.TerminateOnNaN()],
     )
-    final = probe.measure()
     losses = fit.history.get("loss", [math.nan])
-    diverged = not all(math.isfinite(v) for v in losses) or not math.isfinite(final["output_std"])
-    result = {**final, **{f"{k}_init": v for k, v in at_init.items() if k != "baseline_score"}}
-    result.update(status="diverged" if diverged else "ok", train_loss=float(losses[-1]),
-                  task=data.task, n_samples=data.n_samples)
-    if diverged:
-        result["collapsed"] = True
-    return result, history.rows
+    return network_result(probe.measure(), at_init, losses, data), history.rows

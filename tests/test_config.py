@@ -47,7 +47,16 @@ def test_every_option_composes_and_validates(make_cfg, group):
         ("regularization=dropout regularization.strength=1",
          "regularization.strength=1: must be a number in [0, 1)"),
         ("dataset.input_scale=0", "dataset.input_scale=0: must be a number > 0"),
-        ("epochs=0", "epochs=0: must be an integer >= 1"),
+        ("epochs=-1", "epochs=-1: must be an integer >= 0"),
+        ("bias_init=normal bias_init.stddev=-1", "bias_init.stddev=-1: must be a number > 0"),
+        ("bias_init=constant bias_init.value=abc",
+         "bias_init.value='abc': must be a number"),
+        ("init=variance_scaling init.sigma_w=0", "init.sigma_w=0: must be a number > 0"),
+        ("init=rai bias_init=normal",
+         "bias_init=normal: init=rai draws the biases itself; allowed: zeros (the default)"),
+        ("init=rai model.use_bias=false",
+         "model.use_bias=False: init=rai draws weights and biases together; allowed: true"),
+        ("model.use_bias=3", "model.use_bias=3: must be true or false"),
         ("replicates=two", "replicates='two': must be an integer >= 1"),
         ("dataset=digits dataset.n_samples=5000",
          "dataset.n_samples=5000: digits has 1797 rows; allowed: 8..1797 or null (all)"),
@@ -81,3 +90,29 @@ def test_factor_values_are_flat_and_typed(make_cfg):
     assert row["lr"] == 1e-5 and row["reg_strength"] == 0.01
     assert row["imbalance"] != row["imbalance"]  # NaN: not imbalanced
     assert (row["depth"], row["width"], row["epochs"], row["batch_size"]) == (1, 10, 20, 32)
+
+
+def test_factor_values_of_bias_and_variance_scaling(make_cfg):
+    row = factor_values(make_cfg("init=variance_scaling", "init.sigma_w=1.5", "bias_init=normal",
+                                 "bias_init.stddev=0.2", "model.use_bias=false"))
+    assert (row["init_sigma_w"], row["bias_init"], row["bias_stddev"]) == (1.5, "normal", 0.2)
+    assert row["use_bias"] is False and row["bias_value"] != row["bias_value"]
+    row = factor_values(make_cfg("init=rai"))
+    assert row["bias_init"] == "rai" and row["init_sigma_w"] != row["init_sigma_w"]
+    assert factor_values(make_cfg())["bias_init"] == "zeros"
+    assert factor_values(make_cfg())["use_bias"] is True
+
+
+def test_epochs_zero_is_allowed(make_cfg):
+    validate(make_cfg("epochs=0"))
+
+
+def test_readme_lists_every_catalogue_metric():
+    from pathlib import Path
+
+    from experiments import catalogue
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    columns = readme[readme.index("## Results columns"):]
+    for metric in catalogue.METRICS:
+        assert f"`{metric.name}`" in columns, metric.name

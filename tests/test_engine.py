@@ -24,6 +24,9 @@ OPTIMIZERS = ["sgd", "momentum", "adam", "rmsprop"]
 REGULARIZATIONS = ["none", "l1", "l2", "l1_l2", "dropout"]
 LRS = [0.1, 0.05, 0.01, 0.001]
 SMALL = ["epochs=3", "dataset.n_samples=256"]
+# Options outside the 40 cycling configurations, each in a configuration of its own.
+EXTRA_INITS = ["variance_scaling", "rai"]
+BIAS_INITS = ["zeros", "constant", "normal"]
 
 
 def compose_all(overrides_list):
@@ -37,10 +40,11 @@ def compose_all(overrides_list):
 
 
 def grid_overrides():
-    """46 configurations: every option of every factor at least once, not a full product.
+    """53 configurations: every option of every factor at least once, not a full product.
 
     Moons with cycling factors (the moduli are coprime-ish, so combinations vary), then
-    multiclass (wine) and regression (diabetes, friedman) sets with a few combinations.
+    multiclass (wine) and regression (diabetes, friedman) sets with a few combinations,
+    then biases (none, constant -1, normal), variance_scaling, rai and epochs=0.
     """
     out = []
     for i in range(40):
@@ -60,6 +64,20 @@ def grid_overrides():
          "lr=0.01", "regularization=dropout", *SMALL],
         ["dataset=regression", "init=random_normal", "activation=sigmoid", "optimizer=sgd",
          "lr=0.1", "regularization=l1", *SMALL],
+        # biases, the mean-field and asymmetric initializers, evaluation only
+        ["model.use_bias=false", "init=he_normal", "activation=relu", "optimizer=adam",
+         "lr=0.01", "model.depth=2", *SMALL],
+        ["model.use_bias=false", "dataset=wine", "init=glorot", "activation=tanh",
+         "optimizer=momentum", "lr=0.01", "regularization=dropout", "epochs=3"],
+        ["bias_init=constant", "bias_init.value=-1", "activation=relu", "optimizer=sgd",
+         "lr=0.1", *SMALL],
+        ["bias_init=normal", "init=variance_scaling", "init.sigma_w=1.5", "activation=tanh",
+         "model.depth=3", "optimizer=rmsprop", "lr=0.01", "regularization=dropout", *SMALL],
+        ["init=rai", "model.depth=4", "model.width=5", "optimizer=momentum", "lr=0.05",
+         "regularization=l2", *SMALL],
+        ["epochs=0", "init=variance_scaling", "init.sigma_w=2", "bias_init=normal",
+         "model.depth=3", "dataset.n_samples=256"],
+        ["epochs=0", "dataset=wine", "init=rai", "model.depth=2"],
     ]
     return out
 
@@ -105,13 +123,16 @@ def grid():
 def test_grid_covers_every_option(grid):
     jobs, _, _ = grid
     seen = {(group, cfg[group].name) for cfg, _ in jobs
-            for group in ("init", "activation", "optimizer", "regularization")}
-    expected = {("init", x) for x in INITS} | {("activation", x) for x in ACTIVATIONS}
+            for group in ("init", "bias_init", "activation", "optimizer", "regularization")}
+    expected = {("init", x) for x in INITS + EXTRA_INITS}
+    expected |= {("bias_init", x) for x in BIAS_INITS} | {("activation", x) for x in ACTIVATIONS}
     expected |= {("optimizer", x) for x in OPTIMIZERS}
     expected |= {("regularization", x) for x in REGULARIZATIONS}
     assert expected <= seen
     assert {r[0]["task"] for r in grid[1]} == {"binary", "multiclass", "regression"}
     assert len(jobs) >= 40
+    assert {cfg.model.use_bias for cfg, _ in jobs} == {True, False}
+    assert min(cfg.epochs for cfg, _ in jobs) == 0
 
 
 def test_engine_matches_keras_on_the_grid(grid):
@@ -173,7 +194,8 @@ def test_stopped_member_history_ends_where_keras_stops():
     (result, history), = engine.train_many([(cfg, 0)])
     k_result, k_history = train_keras(cfg, 0)
     assert result["status"] == k_result["status"] == "diverged"
-    assert result["collapsed"] is True
+    assert result["diverged"] is k_result["diverged"] is True
+    assert result["collapsed"] is k_result["collapsed"] is False  # diverged, not collapsed
     assert [(e, m) for e, m, _ in history] == [(e, m) for e, m, _ in k_history]
     assert max(e for e, _, _ in history) < 3  # stopped before the last epoch
 
@@ -224,3 +246,39 @@ def test_collapse_verdicts_at_large_learning_rates():
     print(f"\nlr in {{1, 10}}: collapsed verdicts agree for {agree}/{len(jobs)} networks, "
           f"status for {status}/{len(jobs)}")
     assert len(mine) == len(jobs)
+
+
+def test_wide_and_deep_networks_match_keras():
+    """Width 1000 (a batched matrix product per layer) and depth 200, evaluated at init and
+    (width) trained an epoch: the engine's numbers are the Keras path's."""
+    overrides = [["model.width=1000", "init=he_normal", "bias_init=normal", "epochs=1",
+                  "dataset.n_samples=64"],
+                 ["model.depth=200", "model.width=4", "init=variance_scaling",
+                  "init.sigma_w=1.2", "activation=tanh", "epochs=0", "dataset.n_samples=64"]]
+    jobs = [(cfg, 3) for cfg in compose_all(overrides)]
+    for (cfg, seed), (result, _) in zip(jobs, engine.train_many(jobs), strict=True):
+        k_result, _ = train_keras(cfg, seed)
+        for key, value in k_result.items():
+            assert close(result[key], value, rel=1e-4, abs_=1e-6), (key, result[key], value)
+
+
+def test_memory_plan_of_wide_and_deep_networks():
+    """Depth 200 x width 1000 still plans a chunk; networks that large go one per block."""
+    key = ("multiclass", 64, 10, 200, 1000, 1347, 450, 0, 32, "sgd", True, False)
+    assert engine.default_chunk_size(key) == 1
+    small = ("binary", 2, 1, 1, 10, 192, 64, 3, 32, "sgd", True, False)
+    assert engine.default_chunk_size(small) >= 4 * engine.MEMBER_MULTIPLE
+
+
+def test_large_networks_do_not_depend_on_their_neighbours(monkeypatch):
+    """With a budget that makes these networks 'large' (one per block), a network's numbers
+    are the same alone and in a group."""
+    monkeypatch.setattr(engine, "MEMORY_BUDGET", 1 << 20)
+    overrides = [[f"activation={a}", f"lr={lr}", "model.width=32", *SMALL]
+                 for a, lr in itertools.product(["relu", "tanh"], [0.1, 0.01])]
+    jobs = [(cfg, 0) for cfg in compose_all(overrides)]
+    key = engine._shape_key(engine._prepare(jobs[:1])[0][0])
+    assert engine.default_chunk_size(key) < engine.MEMBER_MULTIPLE
+    together = engine.train_many(jobs)
+    assert identical(engine.train_many([jobs[1]])[0], together[1])
+    assert identical(engine.train_many([jobs[2], jobs[0]])[0], together[2])

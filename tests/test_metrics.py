@@ -189,6 +189,33 @@ def test_grad_norm_ratio():
     assert math.isnan(m.grad_norm_ratio(first, np.array([[np.inf]])))
 
 
+
+def test_dead_relu_fraction_hand_computed():
+    # layer 1, 3 training inputs x 2 units: unit 0 is <= 0 on every input (0 counts as off),
+    # unit 1 is positive on two; layer 2's only unit is 0 everywhere: 2 of 3 units are off
+    layer1 = np.array([[-1.0, 2.0], [0.0, -3.0], [-0.5, 1.0]])
+    layer2 = np.zeros((3, 1))
+    assert m.dead_relu_fraction([layer1, layer2]) == pytest.approx(2 / 3)
+    # each unit's maximum over the inputs gives the same answer (what the engine passes)
+    maxima = [layer1.max(axis=0, keepdims=True), layer2.max(axis=0, keepdims=True)]
+    assert m.dead_relu_fraction(maxima) == pytest.approx(2 / 3)
+    assert m.dead_relu_fraction([np.array([[1e-30]])]) == 0.0
+    assert math.isnan(m.dead_relu_fraction([layer1, np.array([[NAN], [0.0], [0.0]])]))
+    assert math.isnan(m.dead_relu_fraction([]))
+    batch = m.dead_relu_fraction_batch([np.stack([layer1, -np.abs(layer1)])])
+    np.testing.assert_allclose(batch, [0.5, 1.0])
+
+
+def test_zero_grad_fraction_hand_computed():
+    # 3 of 4 entries of the first gradient and 1 of 2 of the last are exactly 0: 4 of 6
+    first = np.array([[0.0, 1e-12], [0.0, -0.0]])
+    last = np.array([[2.0], [0.0]])
+    assert m.zero_grad_fraction([first, last]) == pytest.approx(4 / 6)
+    assert m.zero_grad_fraction([np.ones((2, 2))]) == 0.0
+    assert math.isnan(m.zero_grad_fraction([first, np.array([[np.inf], [0.0]])]))
+    assert math.isnan(m.zero_grad_fraction([]))
+
+
 # -----------------------------------------------------------------------------
 # losses and scores
 

@@ -1,42 +1,30 @@
 """Render a claims report in headless Chromium: the claims table is there and every figure loads.
 
-Chromium is required, not optional: CI installs it (apt-get install -y chromium). Without it
-these tests fail with a message saying so; set CHROMIUM to use a browser at another path.
+Chromium is required, not optional: when it is missing, tests/chromium.py installs Debian's
+package (as root, with apt-get, as on CI and a fresh Debian machine); otherwise these tests fail
+with a message saying how to install it. Set CHROMIUM to use a browser at another path.
 """
 
-import os
 import re
-import shutil
 import struct
 import subprocess
 
 import pytest
 
 from analysis.report import write_report
+from tests import chromium
 from tests.test_claims import EXPECTED_VERDICTS, write_claims_sweep
 
-BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WINDOW = (1366, 900)  # a laptop screen
 TIMEOUT_S = 180
 
 
 def find_chromium():
-    """Path of the Chromium executable: $CHROMIUM, or the first browser name on PATH."""
-    configured = os.environ.get("CHROMIUM")
-    if configured:
-        if shutil.which(configured):
-            return configured
-        pytest.fail(f"CHROMIUM={configured} is not an executable file", pytrace=False)
-    for name in BROWSER_NAMES:
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail(
-        "Chromium not found (looked for $CHROMIUM, then "
-        f"{', '.join(BROWSER_NAMES)} on PATH): install it with `apt-get install -y chromium` "
-        "or set CHROMIUM=/path/to/chromium. This test must not be skipped.",
-        pytrace=False,
-    )
+    """Path of the Chromium executable (tests/chromium.py: found, or installed)."""
+    try:
+        return chromium.find_or_install()
+    except chromium.ChromiumMissing as exc:
+        pytest.fail(f"{exc}. This test must not be skipped.", pytrace=False)
 
 
 def run_chromium(tmp_path, *args):

@@ -114,11 +114,12 @@ def test_bad_inputs_stop_with_one_line_and_leave_results_untouched(tmp_path, uni
 def test_a_truncated_results_file_is_named_and_nothing_is_touched(tmp_path, uninterrupted):
     out = tmp_path / "sweep"
     (out / "runs").mkdir(parents=True)
-    source = sorted((uninterrupted / "runs").glob("*.parquet"))[0]
+    # one file per configuration (as the Keras path writes them), so that one can be cut short
+    for cid, part in rows(uninterrupted).groupby("config_id"):
+        part.to_parquet(out / "runs" / f"{cid}.parquet", index=False)
+    source = sorted((out / "runs").glob("*.parquet"))[0]
     data = source.read_bytes()
-    for p in (uninterrupted / "runs").glob("*.parquet"):
-        (out / "runs" / p.name).write_bytes(p.read_bytes())
-    (out / "runs" / source.name).write_bytes(data[: len(data) // 2])
+    source.write_bytes(data[: len(data) // 2])
     (out / "sweep.json").write_bytes((uninterrupted / "sweep.json").read_bytes())
     before = snapshot(out)
     proc = run(*GRID, out=out)

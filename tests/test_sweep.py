@@ -34,8 +34,8 @@ def test_readme_sweep_trains_exactly_the_grid_and_writes_the_report(tmp_path):
     assert f"report: {out / 'report.html'}" in proc.stdout
     assert (out / "figures" / "heatmap_init__lr__collapse_rate.png").stat().st_size > 1000
     assert (out / "figures" / "heatmap_init__lr__median_rel_output_std.png").exists()
-    # the init x lr pair's two heatmaps and the factor-importance chart
-    assert html.count('<img src="data:image/png;base64,') == 3
+    # the init x lr pair's two heatmaps, the factor-importance chart and the threshold curve
+    assert html.count('<img src="data:image/png;base64,') == 4
     assert "12 networks in 4 configurations" in html
 
 

@@ -1,14 +1,16 @@
 """The default launcher of `python run.py -m`: check everything, then train networks together.
 
-1. Compose and validate every job's configuration (the sweeper did too; other sweepers may
-   not): a bad value stops the sweep with one line before anything is trained.
+1. Take every job's configuration from the `collapse` sweeper, which composed and validated
+   them (experiments.compose); with another sweeper, compose and validate them here. A bad
+   value stops the sweep with one line before anything is trained.
 2. Skip the replicates already stored in the sweep folder (resume); the `collapse` sweeper has
    already checked the folder (another sweep, unreadable files, `fresh=true`).
 3. With `engine=batched` (default), train the missing networks in blocks with the batched
-   engine, locally or as Ray tasks (`executor=ray`), writing each block's rows as it finishes;
-   `engine=keras` trains one network at a time with Keras.
-4. Run each job through Hydra's own `run_job` (its usual folder, log and JobReturn); with the
-   batched engine the job only reports what was written for it.
+   engine, locally or as Ray tasks (`executor=ray`), writing each block's rows as it finishes.
+   Each job then reports its outcome without a folder of its own: Hydra's per-job folder, log
+   and YAML files are made only for a job whose networks failed (its log holds the
+   tracebacks). `engine=keras` runs each job through Hydra's `run_job` (its folder, log and
+   JobReturn) and trains one network at a time with Keras.
 """
 
 import logging
@@ -18,7 +20,14 @@ from pathlib import Path
 from typing import Optional
 
 from hydra.core.config_store import ConfigStore
-from hydra.core.utils import configure_log, filter_overrides, run_job, setup_globals
+from hydra.core.utils import (
+    JobReturn,
+    JobStatus,
+    configure_log,
+    filter_overrides,
+    run_job,
+    setup_globals,
+)
 from hydra.plugins.launcher import Launcher
 from omegaconf import open_dict
 
@@ -58,74 +67,105 @@ class CollapseLauncher(Launcher):
     def setup(self, *, hydra_context, task_function, config):
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
 
-    def launch(self, job_overrides, initial_job_idx):
+    def launch(self, job_overrides, initial_job_idx, configs=None):
+        """Run every job; `configs`: their validated configurations, if the sweeper has them."""
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-        from experiments.config import validate_jobs
+        from experiments.compose import Composer, validate_jobs
 
-        configs = validate_jobs(self.hydra_context.config_loader, self.config, job_overrides)
+        if configs is None:
+            configs = validate_jobs(self.hydra_context.config_loader, self.config,
+                                    job_overrides)
+        self.composer = Composer(self.hydra_context.config_loader, self.config)
         sweep_dir = str(self.config.hydra.sweep.dir)
         Path(sweep_dir).mkdir(parents=True, exist_ok=True)
-        stored = self._stored(sweep_dir)
-        tasks = [self.task_function] * len(configs)
-        if self.engine == "batched":
-            tasks = [_reporter(self._train_batched(configs, stored, sweep_dir))] * len(configs)
-        log.info("Launching %d jobs locally", len(job_overrides))
-        runs = []
-        for idx, (overrides, cfg, task) in enumerate(
-            zip(job_overrides, configs, tasks), initial_job_idx
-        ):
-            log.info("\t#%d : %s", idx, " ".join(filter_overrides(overrides)))
-            with open_dict(cfg):
-                cfg.hydra.job.id = idx
-                cfg.hydra.job.num = idx
-            runs.append(run_job(hydra_context=self.hydra_context, task_function=task,
-                                config=cfg, job_dir_key="hydra.sweep.dir",
-                                job_subdir_key="hydra.sweep.subdir"))
-            configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-        return runs
+        if self.engine == "keras":
+            log.info("Launching %d jobs locally", len(job_overrides))
+            return [self._run_job(idx, overrides, self.task_function)
+                    for idx, overrides in enumerate(job_overrides, initial_job_idx)]
+        return self._launch_batched(job_overrides, configs, initial_job_idx, sweep_dir)
+
+    def _run_job(self, idx, overrides, task):
+        """One job through Hydra's run_job: its folder, log, YAML files and JobReturn."""
+        log.info("\t#%d : %s", idx, " ".join(filter_overrides(overrides)))
+        cfg = self.composer.compose(list(overrides), hydra=True)
+        with open_dict(cfg):
+            cfg.hydra.job.id = idx
+            cfg.hydra.job.num = idx
+        ret = run_job(hydra_context=self.hydra_context, task_function=task, config=cfg,
+                      job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        return ret
+
+    def _launch_batched(self, job_overrides, configs, initial_job_idx, sweep_dir):
+        from experiments.config import config_id
+
+        ids = [config_id(cfg) for cfg in configs]
+        outcome = self._train_batched(configs, ids, sweep_dir)
+        callbacks, returns, failed = self.hydra_context.callbacks, [], 0
+        for idx, (overrides, cfg, cid) in enumerate(zip(job_overrides, configs, ids),
+                                                    initial_job_idx):
+            collapsed, traces = outcome.get(cid, (None, ()))
+            if collapsed is None or traces:  # someone will read this job's log
+                ret = self._run_job(idx, overrides, _reporter(outcome))
+                failed += 1
+            else:
+                callbacks.on_job_start(config=cfg, task_function=self.task_function)
+                ret = JobReturn(overrides=list(overrides), cfg=cfg, working_dir=sweep_dir,
+                                task_name=self.config.hydra.job.name,
+                                status=JobStatus.COMPLETED, _return_value=collapsed)
+                callbacks.on_job_end(config=cfg, job_return=ret)
+            returns.append(ret)
+        log.info("%d jobs done%s", len(returns),
+                 f"; {failed} with failed networks (see their logs in jobs/)" if failed else "")
+        return returns
 
     def _stored(self, sweep_dir):
-        """Rows already in the sweep folder, by config_id (the sweeper checked the folder)."""
+        """{config_id: stored replicates} of the sweep folder (the sweeper checked it)."""
         from experiments import store
 
         try:
-            return store.stored_runs(sweep_dir)
+            rows = store.stored_runs(sweep_dir)
         except store.StoreError as exc:
             _stop(str(exc))
+        collapsed = {} if rows is None else (
+            rows["collapsed"].fillna(False).astype(bool).groupby(rows["config_id"]).sum())
+        return store.stored_replicates(rows), collapsed
 
-    def _train_batched(self, configs, stored, sweep_dir):
+    def _train_batched(self, configs, ids, sweep_dir):
         """Train every missing network in blocks; {config_id: (collapsed, tracebacks)}."""
         from tqdm import tqdm
 
         from experiments import store
         from experiments.blocks import make_blocks, train_block
-        from experiments.config import config_id
-        from experiments.runner import collapsed_count
 
-        pending, outcome = [], {}
-        for cfg in configs:
-            cid = config_id(cfg)
+        stored, stored_collapsed = self._stored(sweep_dir)
+        pending, seen = [], set()
+        for cfg, cid in zip(configs, ids):
             missing = store.missing_replicates(cfg, stored.get(cid))
-            if missing:
-                pending.append((cfg, missing))
-            else:
-                outcome[cid] = (collapsed_count(stored[cid]), [])
-        total = sum(len(m) for _, m in pending)
+            if missing and cid not in seen:  # two jobs of one configuration train it once
+                pending.append((cfg, cid, missing))
+            seen.add(cid)
+        total = sum(len(m) for _, _, m in pending)
         skipped = sum(int(c.replicates) for c in configs) - total
         if skipped:
             log.info("resume: %d networks already stored, %d to train", skipped, total)
+        log.info("Training %d networks of %d configurations (batched engine)", total, len(seen))
         blocks = make_blocks(pending, self.block_networks)
+        new = {}
         with tqdm(total=total, unit="net", desc="training", disable=not self.progress,
                   file=sys.stderr) as bar:
             if self.executor == "ray":
                 from experiments.ray_executor import run_blocks
 
-                outcome.update(run_blocks(blocks, sweep_dir, self.chunk_size, bar.update,
-                                            self.ray_address))
+                new.update(run_blocks(blocks, sweep_dir, self.chunk_size, bar.update,
+                                      self.ray_address))
             else:
                 for block in blocks:
-                    outcome.update(train_block(block, sweep_dir, self.chunk_size, bar.update))
+                    new.update(train_block(block, sweep_dir, self.chunk_size, bar.update))
+        outcome = {cid: (int(stored_collapsed.get(cid, 0)), []) for cid in stored}
+        for cid, (collapsed, traces) in new.items():
+            outcome[cid] = (outcome.get(cid, (0, []))[0] + collapsed, traces)
         return outcome
 
 
@@ -141,6 +181,6 @@ def _reporter(outcome):
         for trace in traces:
             log.error("a network of config %s failed:\n%s", cid, trace)
         log.info("config %s: %d/%d collapsed", cid, collapsed, cfg.replicates)
-        return outcome
+        return collapsed
 
     return report

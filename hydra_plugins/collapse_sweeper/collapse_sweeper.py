@@ -3,8 +3,9 @@
 Without `grids` it sweeps the product of the command line's values, as Hydra's basic sweeper
 does. With `grids` (a list of `{name, grid}` entries, as experiment presets write them; a
 `grid` may itself be a list of grids) it sweeps the union of each grid's product, crossed with
-the command line, and sets `tag_key` to the entry's name in every job of that grid. All jobs go to the launcher in one call, so the batched
-engine sees the whole sweep.
+the command line, and sets `tag_key` to the entry's name in every job of that grid. Every job is
+composed and validated once (experiments.compose), before anything is written; all jobs go to
+the launcher in one call, so the batched engine sees the whole sweep.
 
 Example (conf/experiment/seed_claims.yaml):
     hydra:
@@ -24,6 +25,8 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import OmegaConf
+
+from hydra_plugins.collapse_launcher.collapse_launcher import CollapseLauncher
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +94,10 @@ class CollapseSweeper(Sweeper):
 
     def sweep(self, arguments):
         from experiments import store
-        from experiments.config import validate_jobs
+        from experiments.compose import validate_jobs
 
         jobs = self.job_overrides(arguments)
-        validate_jobs(self.hydra_context.config_loader, self.config, jobs)
+        configs = validate_jobs(self.hydra_context.config_loader, self.config, jobs)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         try:  # before anything is written into the folder
             store.prepare_folder(sweep_dir, list(self.config.hydra.overrides.task),
@@ -104,5 +107,8 @@ class CollapseSweeper(Sweeper):
             sys.exit(2)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         log.info("Sweep: %d jobs", len(jobs))
-        returns = self.launcher.launch(jobs, initial_job_idx=0)
+        if isinstance(self.launcher, CollapseLauncher):  # composed and checked once, above
+            returns = self.launcher.launch(jobs, initial_job_idx=0, configs=configs)
+        else:  # Hydra's launchers compose each job themselves
+            returns = self.launcher.launch(jobs, initial_job_idx=0)
         return [returns]

@@ -1,0 +1,225 @@
+"""What a user waits for: whole `python run.py -m` processes, start-up to report, side by side.
+
+Prints, in one invocation:
+  1. the 600-network grid of issue 9 as a user types it (Parquet and report included), median
+     of --repeats processes;
+  2. its whole-process cost per network against the marginal cost of one more network with
+     `hydra/launcher=basic` (the one-at-a-time Keras path), from two basic sweeps that differ
+     only in their number of networks;
+  3. a 6,000-configuration x 3-replicate grid (18,000 networks) as one process, with the peak
+     memory of its process tree (every descendant's resident memory, summed, polled every
+     50 ms);
+  4. the report's time (load_runs + write_report, as the sweep's callback runs it) at several
+     row counts, subsets of the 18,000 rows, each in a fresh process; with --profile-report a
+     cProfile of the largest, by function.
+  5. `python run.py --help`, a refused value and an unknown option: seconds to answer.
+
+Example:
+    python benchmarks/whole_process.py --repeats 3
+    python benchmarks/whole_process.py --repeats 1 --skip-large   # a quick look
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GRID_600 = ["init=zeros,constant,glorot,he_normal", "lr=1e-5,1e-3,1e-1,1,10",
+            "activation=relu,leaky_relu,elu,sigmoid,tanh", "regularization=none,l2",
+            "replicates=3"]
+# 10 x 8 x 5 x 5 x 3 = 6,000 configurations, 3 replicates each
+GRID_18000 = ["init=zeros,constant,random_normal,random_normal_large,glorot,glorot_normal,"
+              "he_normal,he_uniform,lecun_normal,orthogonal",
+              "activation=relu,leaky_relu,elu,selu,gelu,sigmoid,tanh,linear",
+              "lr=1e-4,1e-3,1e-2,1e-1,1", "regularization=none,l1,l2,l1_l2,dropout",
+              "optimizer=sgd,momentum,adam", "replicates=3"]
+BASIC = ["init=zeros,glorot", "lr=0.1", "hydra/launcher=basic"]  # x replicates below
+QUIET = ["hydra.launcher.progress=false"]
+
+
+def tree_rss_bytes(pid):
+    """Resident memory of a process and all its descendants (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) * 1024 for line in f
+                              if line.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration, PermissionError):
+            continue
+    return total
+
+
+def run(args, out=None, timeout=3600):
+    """Run `python run.py *args` (a sweep into `out`); (seconds, peak tree RSS bytes, proc)."""
+    command = [sys.executable, "run.py", *args] + ([f"hydra.sweep.dir={out}"] if out else [])
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    peak, done = [0], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
+            done.wait(0.05)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    stdout, stderr = proc.communicate(timeout=timeout)
+    seconds = time.perf_counter() - start
+    done.set()
+    poller.join()
+    proc.stdout_text, proc.stderr_text = stdout, stderr
+    return seconds, peak[0], proc
+
+
+def checked(result, expect=0):
+    seconds, peak, proc = result
+    if proc.returncode != expect:
+        sys.exit(f"exit status {proc.returncode}, expected {expect}:\n{proc.stderr_text[-3000:]}")
+    return seconds, peak, proc
+
+
+def rows(out):
+    import pandas as pd
+
+    return sum(len(pd.read_parquet(p, columns=["replicate"]))
+               for p in Path(out, "runs").glob("*.parquet"))
+
+
+REPORT_CODE = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+start = time.perf_counter()
+from analysis.load import load_runs
+from analysis.report import write_report
+imported = time.perf_counter()
+runs = load_runs({folder!r})
+write_report({folder!r}, runs)
+print(len(runs), imported - start, time.perf_counter() - imported)
+"""
+
+
+def report_seconds(folder, profile_to=None):
+    """(rows, import seconds, load + write seconds) of the report of `folder`, fresh process."""
+    code = REPORT_CODE.format(root=str(ROOT), folder=str(folder))
+    command = [sys.executable, "-c", code]
+    if profile_to:
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), "-c", code]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    n, imported, seconds = out.stdout.split()[-3:]
+    return int(n), float(imported), float(seconds)
+
+
+def subset_sweep(source, target, n_configs):
+    """A sweep folder with the rows of the first `n_configs` configurations of `source`."""
+    import pandas as pd
+
+    runs = pd.concat(pd.read_parquet(p) for p in sorted(Path(source, "runs").glob("*.parquet")))
+    keep = sorted(runs["config_id"].unique())[:n_configs]
+    (target / "runs").mkdir(parents=True)
+    runs[runs["config_id"].isin(keep)].to_parquet(target / "runs" / "all.parquet", index=False)
+    history = [pd.read_parquet(p) for p in sorted(Path(source, "history").glob("*.parquet"))]
+    if history:
+        (target / "history").mkdir()
+        history = pd.concat(history)
+        history[history["config_id"].isin(keep)].to_parquet(target / "history" / "all.parquet",
+                                                           index=False)
+    shutil.copy(Path(source, "multirun.yaml"), target / "multirun.yaml")
+
+
+def print_profile(path, top):
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    print(f"  report profile at the largest size, top {top} functions of analysis/ and "
+          "the libraries they call most, by cumulative seconds:")
+    stats.sort_stats("cumulative").print_stats(r"analysis/", top)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="processes per 600-grid figure")
+    parser.add_argument("--skip-large", action="store_true", help="no 18,000-network grid")
+    parser.add_argument("--profile-report", action="store_true",
+                        help="cProfile the report at the largest row count")
+    args = parser.parse_args()
+
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} "
+          f"{load[2]:.2f} at start; python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # 5. the command line
+        answers = {
+            "--help": checked(run(["--help"])),
+            "lr=-1 (refused)": checked(run(["lr=-1"]), expect=2),
+            "init=foo (unknown option)": checked(run(["init=foo"]), expect=2),
+        }
+        for name, (seconds, _, _) in answers.items():
+            print(f"python run.py {name}: {seconds:.2f} s")
+
+        # 1. the 600-network grid, as a user runs it
+        times, peaks = [], []
+        for i in range(args.repeats):
+            seconds, peak, _ = checked(run(GRID_600 + QUIET, tmp / f"grid600_{i}"))
+            assert rows(tmp / f"grid600_{i}") == 600
+            assert (tmp / f"grid600_{i}" / "report.html").exists()
+            times.append(seconds)
+            peaks.append(peak)
+        t600 = statistics.median(times)
+        print(f"600-network grid, whole process with Parquet and report: {t600:.1f} s median "
+              f"({', '.join(f'{t:.1f}' for t in times)}); peak memory {max(peaks) / 1e9:.2f} GB")
+
+        # 2. per network against one more network of the basic launcher
+        small, _, _ = checked(run(BASIC + ["replicates=1"], tmp / "basic1"))
+        large, _, _ = checked(run(BASIC + ["replicates=4"], tmp / "basic4"))
+        marginal = (large - small) / (8 - 2)
+        print(f"hydra/launcher=basic: 2 networks {small:.1f} s, 8 networks {large:.1f} s: "
+              f"{marginal:.2f} s per additional network")
+        print(f"default path, whole process per network: {t600 / 600 * 1e3:.1f} ms; "
+              f"ratio {marginal / (t600 / 600):.0f}x (target >= 100x)")
+
+        # 3. 18,000 networks
+        report_sizes = [(100, tmp / "grid600_0")]
+        if not args.skip_large:
+            seconds, peak, _ = checked(run(GRID_18000 + QUIET, tmp / "grid18000"))
+            n = rows(tmp / "grid18000")
+            print(f"6,000 configurations x 3 replicates ({n} networks): {seconds:.1f} s whole "
+                  f"process with report; peak memory of the process tree {peak / 1e9:.2f} GB")
+            for n_configs in (200, 2000, 6000):
+                folder = tmp / f"report{n_configs}"
+                subset_sweep(tmp / "grid18000", folder, n_configs)
+                report_sizes.append((n_configs, folder))
+        # 4. the report at several row counts
+        results = []
+        for i, (_, folder) in enumerate(report_sizes):
+            profile = tmp / "report.prof" if (args.profile_report
+                                              and i == len(report_sizes) - 1) else None
+            n, imported, seconds = report_seconds(folder)
+            if profile:
+                report_seconds(folder, profile)
+            results.append((n, seconds))
+            print(f"report of {n} rows: {seconds:.1f} s (load_runs + write_report; imports "
+                  f"{imported:.1f} s more), {seconds / n * 1e3:.2f} ms per row")
+            if profile:
+                print_profile(profile, 25)
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
