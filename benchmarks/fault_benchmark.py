@@ -294,7 +294,8 @@ def confusions(records, split, method="doctor"):
 
 
 def overhead(repeats):
-    """Median time of fit() on the seed's network with and without CollapseMonitor."""
+    """Median time of fit() on the seed's network with and without CollapseMonitor, and the
+    time spent inside the callback itself (less noisy on a shared machine)."""
     import keras
 
     from experiments.dataset import make_dataset
@@ -306,24 +307,43 @@ def overhead(repeats):
     cfg = compose_config("moons", [])
     data = make_dataset(cfg.dataset, 0, cfg.eval_fraction)
     y_fit = fit_targets(data, data.y_train)
-    times = {"without": [], "with": []}
+    class TimedMonitor(CollapseMonitor):
+        spent = 0.0
+
+        def on_train_begin(self, logs=None):
+            start = time.perf_counter()
+            super().on_train_begin(logs)
+            TimedMonitor.spent += time.perf_counter() - start
+
+        def on_epoch_end(self, epoch, logs=None):
+            start = time.perf_counter()
+            super().on_epoch_end(epoch, logs)
+            TimedMonitor.spent += time.perf_counter() - start
+
+    times, inside = {"without": [], "with": []}, []
     for rep in range(repeats):
         for arm in ("without", "with") if rep % 2 == 0 else ("with", "without"):
             keras.utils.set_random_seed(rep)
             model = build_model(cfg, data.n_features, data.task, data.n_classes, rep)
             model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.lr),
                           loss=HEADS[data.task][1])
-            callbacks = ([CollapseMonitor(data.x_train[:256], data.y_train[:256])]
+            callbacks = ([TimedMonitor(data.x_train[:256], data.y_train[:256])]
                          if arm == "with" else [])
+            TimedMonitor.spent = 0.0
             start = time.perf_counter()
             model.fit(data.x_train, y_fit, epochs=cfg.epochs, batch_size=cfg.batch_size,
                       verbose=0, callbacks=callbacks)
             times[arm].append(time.perf_counter() - start)
+            if arm == "with":
+                inside.append(TimedMonitor.spent)
     without, with_ = (statistics.median(times[a]) for a in ("without", "with"))
     print(f"fit() of the seed's network ({len(data.x_train)} rows, {cfg.epochs} epochs, batch "
           f"{cfg.batch_size}), median of {repeats}: {without:.3f} s without, {with_:.3f} s with "
           f"CollapseMonitor (256 probe rows, every epoch): overhead "
           f"{(with_ / without - 1):+.1%}")
+    spent = statistics.median(inside)
+    print(f"  time inside the callback (21 measurements per fit), median: {spent * 1000:.0f} ms"
+          f" = {spent / without:.1%} of fit() without it")
     print("  all runs (s): without " + ", ".join(f"{t:.2f}" for t in times["without"])
           + "; with " + ", ".join(f"{t:.2f}" for t in times["with"]))
 

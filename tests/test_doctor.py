@@ -64,7 +64,7 @@ def test_monitor_warns_once_with_causes_when_collapsed(caplog):
     # history: epoch 0 (before training) and every epoch, with per-layer measurements
     assert [row["epoch"] for row in monitor.history] == [0, 1, 2, 3]
     last = monitor.history[-1]
-    assert last["rel_output_std"] == 0.0 and last["dead_share"] == [1.0]
+    assert last["rel_output_std"] < 1e-12 and last["dead_share"] == [1.0]
     assert last["identical"] == [True] and len(last["grad_norms"]) == 2
     frame = monitor.frame()
     assert list(frame["epoch"]) == [0, 1, 2, 3]
@@ -236,6 +236,40 @@ def test_try_fixes_reinitialization_removes_zero_init_collapse():
 
 
 # -----------------------------------------------------------------------------
+# the numpy pass against TensorFlow's
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh",
+                                        "gelu", "silu", "softplus"])
+@pytest.mark.parametrize("head, loss, n_out", [
+    ("sigmoid", "binary_crossentropy", 1),
+    ("softmax", "sparse_categorical_crossentropy", 3),
+    ("linear", "mean_squared_error", 1),
+])
+def test_numpy_pass_equals_tensorflow(activation, head, loss, n_out):
+    """The callback's numpy forward/backward pass gives Keras's activations and gradients."""
+    from experiments.doctor import evidence as ev
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = rng.integers(0, n_out, 32) if n_out > 1 else (x[:, 0] > 0).astype(int)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5, activation=activation),
+                              keras.layers.Dropout(0.5), keras.layers.Dense(4),
+                              keras.layers.Activation(activation),
+                              keras.layers.Dense(n_out, activation=head)])
+    model.compile(optimizer="sgd", loss=loss)
+    prober = ev.Prober(model, ev.model_facts(model))
+    assert prober.chain is not None
+    fast = prober.read(x, y)
+    prober.chain = None  # TensorFlow's pass
+    slow = prober.read(x, y)
+    np.testing.assert_allclose(fast[0], slow[0], atol=1e-6)
+    for a, b in zip(fast[1] + fast[2], slow[1] + slow[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+# -----------------------------------------------------------------------------
 # rules on literal numbers
 
 
@@ -298,6 +332,18 @@ def evidence(**changes):
 def test_rank_causes_names_the_cause(changes, expected):
     ranked = rank_causes(*evidence(**changes))
     assert ranked[0]["cause"] == expected and ranked[0]["score"] > 0.5
+
+
+def test_fixes_cite_claims_of_the_seed_claims_preset():
+    """Every claim id a fix cites exists in conf/experiment/seed_claims.yaml."""
+    from pathlib import Path
+
+    import yaml
+
+    preset = Path(__file__).resolve().parents[1] / "conf" / "experiment" / "seed_claims.yaml"
+    ids = {claim["id"] for claim in yaml.safe_load(preset.read_text())["claims"]}
+    cited = {claim for cause in CAUSES.values() for claim in cause.claims}
+    assert cited <= ids, sorted(cited - ids)
 
 
 def test_not_collapsed_scores_are_at_most_half():

@@ -247,18 +247,19 @@ CAUSES = {c.name: c for c in [
     Cause("same_value_init", "weights start with the same value",
           "Initialize kernels randomly: he_normal for ReLU-family layers, glorot_uniform (the "
           "Keras default) otherwise; never zeros or a constant.",
-          ("constant_init", "glorot_he_avoid"), ("reinitialize",), same_value_init),
+          ("zeros_init", "constant_init", "glorot_he_avoid"), ("reinitialize",),
+          same_value_init),
     Cause("learning_rate_too_high", "learning rate too high",
           "Divide the learning rate by 10 (SGD rarely needs more than 0.1, Adam more than 1e-3), "
           "or clip gradients (clipnorm=1.0).",
-          ("high_lr", "lr_l2_interaction"), ("lr_div_10",), learning_rate_too_high),
+          ("high_lr",), ("lr_div_10",), learning_rate_too_high),
     Cause("learning_rate_too_low", "learning rate too low",
           "Multiply the learning rate by 10 (SGD usually works at 1e-2..1e-1, Adam at 1e-3), "
           "or train for more epochs.",
           ("low_lr",), ("lr_times_10",), learning_rate_too_low),
     Cause("strong_regularization", "weight penalty too strong",
           "Lower the L1/L2 factor 10-100x (1e-4..1e-2 is usual) or remove it.",
-          ("strong_regularization", "lr_l2_interaction", "weight_spread_diagnostic"),
+          ("strong_regularization", "weight_spread_diagnostic"),
           ("no_regularization",), strong_regularization),
     Cause("unscaled_inputs", "inputs not standardized",
           "Standardize every input feature with training statistics: (x - mean) / std "

@@ -27,6 +27,7 @@ from experiments.model import HEADS
 MAX_ROWS = 2048  # rows the network is measured on (a seeded sample of larger data)
 KNN_ROWS = 2000  # rows the label check uses
 KNN_NEIGHBOURS = 5
+MAX_FEATURES_LISTED = 100  # per-feature scales listed in the report
 SAME_VALUE_INITIALIZERS = ("Zeros", "Ones", "Constant")
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign", "hard_tanh")
 RELU_FAMILY = ("relu", "relu6")
@@ -195,8 +196,8 @@ def model_facts(model):
         elif kind == "Dropout":
             row["rate"] = float(layer.rate)
         elif getattr(layer, "weights", None) and kind not in ACTIVATION_LAYERS:
-            notes.append(f"layer {layer.name} ({kind}) is not Dense: its weights are in the "
-                         "weight norms, its units are not measured")
+            notes.append(f"layer {layer.name} ({kind}) is not Dense: its weights are checked "
+                         "for NaN/inf, its units and gradients are not measured")
         layers.append(row)
     units = dense_units(model)
     if not units:
@@ -338,19 +339,22 @@ def data_facts(x, y, task, output_units=1):
     """Size, scale, class shares, duplicates and label predictability of the data.
 
     Returns:
-        dict with n_rows, n_features, input_rms_max (largest root-mean-square of a feature,
-        shift included), input_std_max, input_abs_mean_max, input_scale_ratio (largest over
-        smallest non-zero feature std), duplicate_share (rows that repeat an earlier row),
+        dict with n_rows, n_features, input_rms (root-mean-square of each feature, shift
+        included; the first MAX_FEATURES_LISTED), input_rms_max (the largest),
+        input_std_max, input_abs_mean_max, input_scale_ratio (largest over smallest non-zero
+        feature std), constant_features, duplicate_share (rows that repeat an earlier row),
         class_shares, majority_share, n_classes (classification) and label_predictability.
     """
     flat = _flat(x)
     std = flat.std(axis=0)
     live = std[std > 0]
     unique = len(np.unique(flat, axis=0)) if len(flat) <= 100_000 else len(flat)
+    rms = np.sqrt((flat**2).mean(axis=0))
     out = {
         "n_rows": int(len(flat)),
         "n_features": int(flat.shape[1]),
-        "input_rms_max": float(np.sqrt((flat**2).mean(axis=0)).max()),
+        "input_rms": [float(f"{v:.4g}") for v in rms[:MAX_FEATURES_LISTED]],
+        "input_rms_max": float(rms.max()),
         "input_std_max": float(std.max()),
         "input_abs_mean_max": float(np.abs(flat.mean(axis=0)).max()),
         "input_scale_ratio": float(live.max() / live.min()) if len(live) else math.nan,
@@ -492,8 +496,8 @@ class _NumpyChain:
         squared = loss in ("mse", "mean_squared_error")
         if not (squared or "crossentropy" in loss):
             return None
-        steps, layers = [], leaf_layers(model)
-        for i, layer in enumerate(layers):
+        steps = []
+        for layer in leaf_layers(model):
             kind = type(layer).__name__
             if kind in ("InputLayer", "Dropout"):
                 continue
@@ -533,7 +537,7 @@ class _NumpyChain:
 
         h = np.asarray(x, np.float64).reshape(len(x), -1)
         inputs, pre, post, kernels = [], [], [], []
-        for i, (layer, name, f, _) in enumerate(self.steps):
+        for i, (layer, _, f, _) in enumerate(self.steps):
             kernel = value(layer.kernel)
             kernels.append(kernel)
             z = h @ kernel

@@ -64,6 +64,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         self.history, self.collapsed_since, self.diagnosis = [], None, None
         self.notes = []
         self._facts = self._data = self._prober = None
+        self._offset = 0
 
     # keras hooks
 
@@ -74,7 +75,9 @@ class CollapseMonitor(keras.callbacks.Callback):
         self._prober = ev.Prober(self.model, self._facts, compiled=True)
         if self._prober.probe is None:
             self.notes.append("hidden units not measured: the model is nested or subclassed")
-        if not self.history:  # a second fit() continues the same history
+        # A second fit() continues the same history, its epochs counted on from the last.
+        self._offset = self.history[-1]["epoch"] if self.history else 0
+        if not self.history:
             self._measure(0, math.nan)
 
     def on_train_end(self, logs=None):
@@ -84,7 +87,7 @@ class CollapseMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         if done % self.every == 0:
-            self._measure(done, float((logs or {}).get("loss", math.nan)))
+            self._measure(self._offset + done, float((logs or {}).get("loss", math.nan)))
 
     # measurement
 
