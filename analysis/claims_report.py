@@ -211,3 +211,64 @@ def write_claims_csv(table, folder):
     table[claims.CSV_COLUMNS].to_csv(partial, index=False)
     partial.replace(path)
     return path
+
+
+def _md_rate(r, arm):
+    return (f"{style.format_rate(r[f'rate_{arm}'])} "
+            f"{_interval(r[f'rate_{arm}_low'], r[f'rate_{arm}_high'])}")
+
+
+def markdown_levels(table):
+    """The claims table as Markdown, one row per claim and level (for docs and READMEs)."""
+    lines = ["| claim | level | outcome | pairs | cause | control | effect [95% CI] | "
+             "p (Holm) | level verdict | mechanism | claim verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for _, block in table.groupby("claim", sort=False):
+        for i, (_, r) in enumerate(block.iterrows()):
+            first = i == 0
+            if r["verdict"] == claims.DROPPED:
+                lines.append(f"| {r['text']} | | | | | | | | | | dropped: {r['reason']} |")
+                continue
+            effect = (f"{r['effect']:+.0%} {_interval(r['effect_low'], r['effect_high'], True)}"
+                      if _finite(r["effect"]) else "n/a")
+            p = f"{r['p_holm']:.2g}" if _finite(r["p_holm"]) else ""
+            level = r["level_verdict"]
+            if level == claims.INCONCLUSIVE and _finite(r["pairs_needed"]):
+                level += f" (~{int(r['pairs_needed'])} pairs)"
+            mech = ""
+            if isinstance(r["mechanism"], str) and r["mechanism"]:
+                mech = r["mechanism_verdict"]
+                if _finite(r["mechanism_cause"]) and _finite(r["mechanism_control"]):
+                    a, b = _distinct(r["mechanism_cause"], r["mechanism_control"])
+                    mech = f"{r['mechanism']}: {a} vs {b}, {mech}"
+            lines.append(
+                f"| {r['text'] if first else ''} | {r['level_text'] or 'all'} | "
+                f"{r['outcome'] if first else ''} | {int(r['n_pairs']) or r['test']} | "
+                f"{_md_rate(r, 'cause')} | {_md_rate(r, 'control')} | {effect} | {p} | {level} | "
+                f"{mech} | {r['verdict'] if first else ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_summary(table):
+    """One Markdown row per claim: outcome, levels, networks, pooled effect and the verdict."""
+    lines = ["| claim | outcome | levels supported / tested | pairs | pooled effect [95% CI] "
+             "| verdict | why |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for _, block in table.groupby("claim", sort=False):
+        r = block.iloc[0]
+        if r["verdict"] == claims.DROPPED:
+            lines.append(f"| {r['text']} | | | | | dropped | {r['reason']} |")
+            continue
+        supported = int((block["level_verdict"] == claims.SUPPORTED).sum())
+        pooled = r if len(block) == 1 else None
+        if pooled is not None:
+            effect = (f"{r['effect']:+.0%} {_interval(r['effect_low'], r['effect_high'], True)}"
+                      if _finite(r["effect"]) else "n/a")
+        elif _finite(r["combined_effect"]):
+            effect = (f"{r['combined_effect']:+.0%} "
+                      f"{_interval(r['combined_low'], r['combined_high'], True)}")
+        else:
+            effect = "n/a"
+        pairs = int(block["n_pairs"].sum())
+        lines.append(f"| {r['text']} | {r['outcome']} | {supported} / {len(block)} | "
+                     f"{pairs} | {effect} | **{r['verdict']}** | {r['reason']} |")
+    return "\n".join(lines) + "\n"

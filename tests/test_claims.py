@@ -924,3 +924,23 @@ def test_permutation_importance_nan_when_nothing_to_predict():
     df = runs_frame([run_row(lr=lr, collapsed=False) for lr in (0.1, 1.0)])
     table = aggregate.factor_importance(df, ["lr"])
     assert table["importance"].isna().all() and math.isnan(table.attrs["score"])
+
+
+def test_markdown_tables_have_a_row_per_level_and_per_claim():
+    from analysis import claims_report
+
+    rows = []
+    for r in range(30):
+        rows.append(run_row(claim="z", init="zeros", replicate=r, collapsed=True))
+        rows.append(run_row(claim="z", init="glorot_uniform", replicate=r, collapsed=False))
+    table = claims.claims_table(runs_frame(rows), [
+        {"id": "z", "text": "zeros collapse", "cause": {"init": "zeros"},
+         "control": {"init": "glorot_uniform"}},
+        {"id": "d", "text": "dropout helps", "dropped": "no design collapses without it"}])
+    levels = claims_report.markdown_levels(table).splitlines()
+    summary = claims_report.markdown_summary(table).splitlines()
+    assert len(levels) == 2 + 2 and len(summary) == 2 + 2
+    assert "| zeros collapse | all | collapsed | 30 | 100% [88%, 100%] | 0% [0%, 12%] | +100%" \
+        in levels[2]
+    assert "**supported**" in summary[2] and "| 1 / 1 | 30 |" in summary[2]
+    assert "dropped" in summary[3] and "no design collapses without it" in summary[3]
