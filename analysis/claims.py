@@ -142,7 +142,8 @@ def check_claim(claim, columns):
         default 'collapsed'), dropped (the reason a claim is not tested, or None), cause,
         control (filter dicts; empty for a diagnostic), mechanism (or None),
         mechanism_direction, by (a list of columns, empty without), predictor, below, above
-        (diagnostic only, else None).
+        (diagnostic only, else None), rows (the claim id whose grid trained its rows: its own,
+        or another claim's, so one grid can be judged on a second outcome).
 
     Raises:
         ValueError: A required key is missing, or a key names a column the runs do not have.
@@ -169,6 +170,9 @@ def check_claim(claim, columns):
     outcome = claim.get("outcome") or "collapsed"
     if outcome not in OUTCOMES:
         fail(f"outcome={outcome!r}: allowed: {', '.join(OUTCOMES)}")
+    rows_of = claim.get("rows")
+    if rows_of is not None and not isinstance(rows_of, str):
+        fail(f"rows={rows_of!r}: must name another claim's id")
     dropped = claim.get("dropped")
     if dropped is True:
         dropped = "dropped by the preset (no reason given)"
@@ -178,6 +182,7 @@ def check_claim(claim, columns):
         "kind": kind,
         "outcome": outcome,
         "dropped": None if dropped in (None, False) else str(dropped),
+        "rows": rows_of or cid,  # whose grid trained the rows this claim reads
         "cause": {},
         "control": {},
         "mechanism": None,
@@ -280,9 +285,10 @@ def select(df, filters):
 def claim_groups(df, claim):
     """The cause and control rows of a checked claim (every status, errors included).
 
-    A contrast claim selects from the rows whose `claim` column is its id; a diagnostic claim
-    uses every row: cause where the predictor is below (above) the bound, control where it is
-    a finite number on the other side; rows without a predictor value belong to neither.
+    A contrast claim selects from the rows whose `claim` column is its `rows` (its own id
+    unless it reads another claim's grid); a diagnostic claim uses every row: cause where the
+    predictor is below (above) the bound, control where it is a finite number on the other
+    side; rows without a predictor value belong to neither.
 
     Args:
         df: Runs frame.
@@ -302,7 +308,7 @@ def claim_groups(df, claim):
             else:
                 cause = known & (values > claim["above"])
         return df[cause], df[known & ~cause]
-    own = df[match(df["claim"], claim["id"])]
+    own = df[match(df["claim"], claim["rows"])]
     return own[select(own, claim["cause"])], own[select(own, claim["control"])]
 
 
@@ -557,7 +563,7 @@ def claim_parts(df, claim):
                               "mechanism_verdict": ""}])
     keys = None
     if claim["kind"] == CONTRAST:
-        own = df[match(df["claim"], claim["id"])]
+        own = df[match(df["claim"], claim["rows"])]
         keys = pair_columns(own[select(own, claim["cause"]) | select(own, claim["control"])],
                             claim)
     rows = []

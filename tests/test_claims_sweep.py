@@ -29,7 +29,12 @@ def test_shrunk_seed_claims_sweep_reports_a_verdict_for_every_claim(tmp_path):
     runs = pd.concat(pd.read_parquet(p) for p in (out / "runs").glob("*.parquet"))
     gridded = {c["id"] for c in preset if c.get("grid")}
     assert set(runs["claim"].dropna()) == gridded
-    assert (runs.groupby("config_id").size() == 2).all()
+    # replicates=2 from the command line, unless a claim's grid sets its own
+    own = {c["id"]: g["replicates"][0] for c in preset if c.get("grid")
+           for g in (c["grid"] if isinstance(c["grid"], list) else [c["grid"]])
+           if "replicates" in g}
+    sizes = runs.groupby("config_id").agg(n=("replicate", "size"), claim=("claim", "first"))
+    assert (sizes["n"] == sizes["claim"].map(own).fillna(2)).all()
     # tiny data trains every size for the same number of steps: 640 / ceil(n / 32) epochs
     tiny = runs[runs["claim"] == "tiny_data"].groupby("n_samples")["epochs"].first()
     assert tiny.to_dict() == {8: 640, 16: 640, 64: 320, 256: 80, 1024: 20}
