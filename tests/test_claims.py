@@ -944,3 +944,20 @@ def test_markdown_tables_have_a_row_per_level_and_per_claim():
         in levels[2]
     assert "**supported**" in summary[2] and "| 1 / 1 | 30 |" in summary[2]
     assert "dropped" in summary[3] and "no design collapses without it" in summary[3]
+
+
+def test_a_claim_can_judge_another_claims_networks_on_a_second_outcome():
+    rows = []
+    for r in range(30):
+        rows.append(run_row(claim="hi", lr=10.0, replicate=r, status="diverged"))
+        rows.append(run_row(claim="hi", lr=0.01, replicate=r, collapsed=False))
+    df = runs_frame(rows)
+    spec = {"cause": {"lr": 10.0}, "control": {"lr": 0.01}}
+    table = claims.claims_table(df, [
+        {"id": "hi", "text": "collapse", **spec},
+        {"id": "hi_div", "text": "divergence", "rows": "hi", "outcome": "diverged", **spec}])
+    verdicts = claims.claim_verdicts(table)
+    assert verdicts == {"hi": "not supported", "hi_div": "supported"}  # diverged != collapsed
+    assert table.set_index("claim").loc["hi_div", "n_pairs"] == 30
+    with pytest.raises(ValueError, match="rows=3: must name another claim's id"):
+        claims.check_claim({"id": "x", "rows": 3, **spec}, df.columns)
