@@ -12,6 +12,7 @@ Example:
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import yaml
@@ -54,7 +55,8 @@ def _read_folder(folder, columns):
     for name, dtype in columns.items():
         if name not in df.columns:
             # An older schema version lacks this column: keep the rows, mark the values missing.
-            df[name] = pd.Series(pd.NA, index=df.index, dtype=_nullable(dtype))
+            missing = np.nan if dtype == "float64" else pd.NA
+            df[name] = pd.Series(missing, index=df.index, dtype=_nullable(dtype))
     if "collapsed" in df.columns:
         # A bool column with nulls comes back as object from files without pandas metadata.
         df["collapsed"] = df["collapsed"].astype("boolean")
