@@ -29,6 +29,7 @@ IMPORTANCE_SEED = 0
 IMPORTANCE_TREES = 200
 IMPORTANCE_REPEATS = 10
 IMPORTANCE_SCORING = "balanced_accuracy"
+IMPORTANCE_MAX_ROWS = 3000  # a larger sweep is sampled (fixed seed): the cost grows with rows
 
 STAT_COLUMNS = ["n", "collapse_rate", "median_rel_output_std", "diverged_share", "errors"]
 
@@ -375,7 +376,8 @@ def factor_importance(
     """Permutation importance of each factor for predicting `collapsed`.
 
     A RandomForestClassifier (fixed seed) is fitted on the ordinal-encoded factors of the rows
-    that count (status not 'error', collapse known); each factor's importance is the mean drop
+    that count (status not 'error', collapse known; a random sample of IMPORTANCE_MAX_ROWS of
+    them in a larger sweep); each factor's importance is the mean drop
     of the balanced accuracy on those rows when that factor's column is shuffled
     (sklearn.inspection.permutation_importance, n_repeats shuffles, fixed random_state).
 
@@ -400,6 +402,12 @@ def factor_importance(
     if not factors or len(y) < 2 or len(np.unique(y)) < 2:
         return table
     x = encode_factors(df[kept], factors)
+    if len(y) > IMPORTANCE_MAX_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(len(y), IMPORTANCE_MAX_ROWS,
+                                                          replace=False))
+        x, y = x.iloc[rows] if hasattr(x, "iloc") else x[rows], y[rows]
+        if len(np.unique(y)) < 2:
+            return table
     model = RandomForestClassifier(n_estimators=n_trees, random_state=seed, n_jobs=1)
     model.fit(x, y)
     result = permutation_importance(
