@@ -65,7 +65,7 @@ class CollapseSweeper(Sweeper):
     def __init__(self, params=None, grids=(), tag_key="claim"):
         self.hydra_context = None
         self.params, self.tag_key = dict(params or {}), tag_key
-        self.grids = [OmegaConf.to_container(g, resolve=True) if OmegaConf.is_config(g) else g
+        self.grids = [OmegaConf.to_container(g, resolve=False) if OmegaConf.is_config(g) else g
                       for g in grids]
 
     def setup(self, *, hydra_context, task_function, config):
