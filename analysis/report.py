@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import aggregate, claims, claims_report, plots, style
+from analysis import aggregate, claims, claims_report, plots, reproduction, style
 from analysis.load import load_claims, load_history, load_runs
 
 FIGURE_DIR = "figures"
@@ -193,9 +193,10 @@ def _ranking_section(df, ranking, figures):
         "level's own rate has an exact (Clopper-Pearson) 95% interval. "
         "Permutation importance: a random forest "
         f"({aggregate.IMPORTANCE_TREES} trees, seed {aggregate.IMPORTANCE_SEED}) predicts "
-        "whether a network collapsed from the varied factors; a factor's importance is the "
-        "drop of its balanced accuracy when that factor's values are shuffled (mean and "
-        f"standard deviation over {aggregate.IMPORTANCE_REPEATS} shuffles). "
+        "whether a network collapsed from the varied factors (on a random sample of "
+        f"{aggregate.IMPORTANCE_MAX_ROWS:,} networks when the sweep has more); a factor's "
+        "importance is the drop of its balanced accuracy when that factor's values are "
+        f"shuffled (mean and standard deviation over {aggregate.IMPORTANCE_REPEATS} shuffles). "
         f"{model_text} Factors that always change together (such as a regularizer and its "
         "strength) can stand in for each other in the forest, so one of them may get a low "
         "importance although the pair matters.</p>",
@@ -648,6 +649,7 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=N
         )
     elif checked:
         parts.append(claims_report.claims_section(table))
+    parts.append(reproduction.section(df, figures))  # theory presets; "" for other sweeps
     parts += [
         "<h2>Summary</h2>",
         f'<p id="summary">{html.escape(summary_text(stats))}</p>',

@@ -98,7 +98,10 @@ def time_sweep():
                         "hydra.launcher.progress=false"], cwd=ROOT, check=True,
                        capture_output=True)
         elapsed = time.perf_counter() - start
-        rows = len(list(Path(out, "s", "runs").glob("*.parquet")))
+        import pandas as pd
+
+        rows = sum(len(pd.read_parquet(p, columns=["replicate"]))
+                   for p in Path(out, "s", "runs").glob("*.parquet"))
         assert Path(out, "s", "report.html").exists()
     return elapsed, rows
 
@@ -154,8 +157,9 @@ def main():
           f"{flop / statistics.median(engine_times) / 1e9:.2f} GFLOP/s achieved "
           f"of ~{peak:.0f} GFLOP/s estimated peak ({cores} cores)")
     print(f"peak memory of this process: {peak_memory_gb():.2f} GB")
-    elapsed, files = time_sweep()
-    print(f"full sweep (python run.py -m, Parquet + report): {elapsed:.1f} s for {files} jobs")
+    elapsed, networks = time_sweep()
+    print(f"full sweep (python run.py -m, Parquet + report): {elapsed:.1f} s for {networks} "
+          "networks (benchmarks/whole_process.py breaks the whole process down)")
     if args.large:
         seconds, gb = large_grid_memory(20_000)
         print(f"20,000-network grid: {seconds:.1f} s, peak memory {gb:.2f} GB")

@@ -15,8 +15,9 @@ Prints, in one invocation:
   5. `python run.py --help`, a refused value and an unknown option: seconds to answer.
 
 Example:
-    python benchmarks/whole_process.py --repeats 3
+    python benchmarks/whole_process.py --repeats 3 --profile-report
     python benchmarks/whole_process.py --repeats 1 --skip-large   # a quick look
+    python benchmarks/whole_process.py --report-only results/big --profile-report  # report only
 """
 
 import argparse
@@ -32,16 +33,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-GRID_600 = ["init=zeros,constant,glorot,he_normal", "lr=1e-5,1e-3,1e-1,1,10",
+GRID_600 = ["-m", "init=zeros,constant,glorot,he_normal", "lr=1e-5,1e-3,1e-1,1,10",
             "activation=relu,leaky_relu,elu,sigmoid,tanh", "regularization=none,l2",
             "replicates=3"]
 # 10 x 8 x 5 x 5 x 3 = 6,000 configurations, 3 replicates each
-GRID_18000 = ["init=zeros,constant,random_normal,random_normal_large,glorot,glorot_normal,"
+GRID_18000 = ["-m", "init=zeros,constant,random_normal,random_normal_large,glorot,glorot_normal,"
               "he_normal,he_uniform,lecun_normal,orthogonal",
               "activation=relu,leaky_relu,elu,selu,gelu,sigmoid,tanh,linear",
               "lr=1e-4,1e-3,1e-2,1e-1,1", "regularization=none,l1,l2,l1_l2,dropout",
               "optimizer=sgd,momentum,adam", "replicates=3"]
-BASIC = ["init=zeros,glorot", "lr=0.1", "hydra/launcher=basic"]  # x replicates below
+BASIC = ["-m", "init=zeros,glorot", "lr=0.1", "hydra/launcher=basic"]  # x replicates below
 QUIET = ["hydra.launcher.progress=false"]
 
 
@@ -62,10 +63,27 @@ def tree_rss_bytes(pid):
     return total
 
 
+def phases(proc, started):
+    """Seconds from process start to the sweep's start (start-up, composition, validation),
+    then training and writing, then the report, from the launcher's log timestamps."""
+    from datetime import datetime
+
+    stamps = {}
+    for line in proc.stderr_text.splitlines() + proc.stdout_text.splitlines():
+        for mark, name in (("] Sweep: ", "sweep"), (" jobs done", "trained")):
+            if mark in line and line.startswith("["):
+                stamps[name] = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    if len(stamps) < 2:
+        return ""
+    return (f"start-up + composition + validation {stamps['sweep'] - started:.1f} s, training "
+            f"+ Parquet {stamps['trained'] - stamps['sweep']:.1f} s, report + exit "
+            f"{proc.ended - stamps['trained']:.1f} s")
+
+
 def run(args, out=None, timeout=3600):
     """Run `python run.py *args` (a sweep into `out`); (seconds, peak tree RSS bytes, proc)."""
     command = [sys.executable, "run.py", *args] + ([f"hydra.sweep.dir={out}"] if out else [])
-    start = time.perf_counter()
+    start, proc_started = time.perf_counter(), time.time()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     peak, done = [0], threading.Event()
@@ -82,6 +100,7 @@ def run(args, out=None, timeout=3600):
     done.set()
     poller.join()
     proc.stdout_text, proc.stderr_text = stdout, stderr
+    proc.started, proc.ended = proc_started, proc_started + seconds
     return seconds, peak[0], proc
 
 
@@ -114,11 +133,13 @@ print(len(runs), imported - start, time.perf_counter() - imported)
 
 
 def report_seconds(folder, profile_to=None):
-    """(rows, import seconds, load + write seconds) of the report of `folder`, fresh process."""
-    code = REPORT_CODE.format(root=str(ROOT), folder=str(folder))
-    command = [sys.executable, "-c", code]
+    """(rows, import seconds, load + write seconds) of the report of `folder`, fresh process;
+    with `profile_to`, under cProfile (its statistics written there)."""
+    script = Path(folder).with_suffix(".report.py")
+    script.write_text(REPORT_CODE.format(root=str(ROOT), folder=str(folder)))
+    command = [sys.executable, str(script)]
     if profile_to:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), "-c", code]
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), str(script)]
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     n, imported, seconds = out.stdout.split()[-3:]
     return int(n), float(imported), float(seconds)
@@ -128,10 +149,13 @@ def subset_sweep(source, target, n_configs):
     """A sweep folder with the rows of the first `n_configs` configurations of `source`."""
     import pandas as pd
 
+    from experiments.results import runs_frame
+
     runs = pd.concat(pd.read_parquet(p) for p in sorted(Path(source, "runs").glob("*.parquet")))
     keep = sorted(runs["config_id"].unique())[:n_configs]
     (target / "runs").mkdir(parents=True)
-    runs[runs["config_id"].isin(keep)].to_parquet(target / "runs" / "all.parquet", index=False)
+    runs = runs_frame(runs[runs["config_id"].isin(keep)].to_dict("records"))  # today's columns
+    runs.to_parquet(target / "runs" / "all.parquet", index=False)
     history = [pd.read_parquet(p) for p in sorted(Path(source, "history").glob("*.parquet"))]
     if history:
         (target / "history").mkdir()
@@ -150,12 +174,82 @@ def print_profile(path, top):
     stats.sort_stats("cumulative").print_stats(r"analysis/", top)
 
 
+def command_line():
+    """5. Seconds to answer --help, a refused value and an unknown option."""
+    answers = {
+        "--help": checked(run(["--help"])),
+        "lr=-1 (refused)": checked(run(["lr=-1"]), expect=2),
+        "init=foo (unknown option)": checked(run(["init=foo"]), expect=2),
+    }
+    for name, (seconds, _, _) in answers.items():
+        print(f"python run.py {name}: {seconds:.2f} s")
+
+
+def sweeps(args, tmp):
+    """1.-3.: the sweeps; returns [(label, sweep folder)] for the report figures."""
+    times, peaks = [], []
+    for i in range(args.repeats):
+        seconds, peak, proc = checked(run(GRID_600 + QUIET, tmp / f"grid600_{i}"))
+        assert rows(tmp / f"grid600_{i}") == 600
+        assert (tmp / f"grid600_{i}" / "report.html").exists()
+        print(f"  600-network grid, run {i + 1}: {seconds:.1f} s: {phases(proc, proc.started)}")
+        times.append(seconds)
+        peaks.append(peak)
+    t600 = statistics.median(times)
+    print(f"600-network grid, whole process with Parquet and report: {t600:.1f} s median "
+          f"({', '.join(f'{t:.1f}' for t in times)}); peak memory {max(peaks) / 1e9:.2f} GB "
+          "(target <= 8 s)")
+
+    small, _, _ = checked(run(BASIC + ["replicates=1"], tmp / "basic1"))
+    large, _, _ = checked(run(BASIC + ["replicates=4"], tmp / "basic4"))
+    marginal = (large - small) / (8 - 2)
+    print(f"hydra/launcher=basic: 2 networks {small:.1f} s, 8 networks {large:.1f} s: "
+          f"{marginal:.2f} s per additional network")
+    print(f"default path, whole process per network: {t600 / 600 * 1e3:.1f} ms; "
+          f"ratio {marginal / (t600 / 600):.0f}x (target >= 100x)")
+
+    sizes = [("600-network grid", tmp / "grid600_0")]
+    if not args.skip_large:
+        seconds, peak, proc = checked(run(GRID_18000 + QUIET, tmp / "grid18000"))
+        n = rows(tmp / "grid18000")
+        print(f"6,000 configurations x 3 replicates ({n} networks): {seconds:.1f} s whole "
+              f"process with report (target <= 120 s); peak memory of the process tree "
+              f"{peak / 1e9:.2f} GB (target <= 4 GB)")
+        print(f"  {phases(proc, proc.started)}")
+        sizes += subsets(tmp / "grid18000", tmp, (600, 2000, 6000))
+    return sizes
+
+
+def subsets(source, tmp, config_counts):
+    """Sweep folders with the rows of the first n configurations of `source`, for each n."""
+    sizes = []
+    for n_configs in config_counts:
+        folder = tmp / f"report{n_configs}"
+        subset_sweep(source, folder, n_configs)
+        sizes.append((f"{n_configs} configurations", folder))
+    return sizes
+
+
+def reports(sizes, tmp, profile):
+    """4. The report's time on each sweep folder; cProfile of the last with `profile`."""
+    for i, (_, folder) in enumerate(sizes):
+        n, imported, seconds = report_seconds(folder)
+        print(f"report of {n} rows: {seconds:.1f} s (load_runs + write_report; imports "
+              f"{imported:.1f} s more), {seconds / n * 1e3:.2f} ms per row")
+        if profile and i == len(sizes) - 1:
+            report_seconds(folder, tmp / "report.prof")
+            print_profile(tmp / "report.prof", 30)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="processes per 600-grid figure")
     parser.add_argument("--skip-large", action="store_true", help="no 18,000-network grid")
     parser.add_argument("--profile-report", action="store_true",
                         help="cProfile the report at the largest row count")
+    parser.add_argument("--report-only", metavar="SWEEP_DIR",
+                        help="only the report's figures, on subsets of a sweep of 6,000 "
+                             "configurations (e.g. one kept from an earlier run)")
     args = parser.parse_args()
 
     load = os.getloadavg()
@@ -163,60 +257,12 @@ def main():
           f"{load[2]:.2f} at start; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        # 5. the command line
-        answers = {
-            "--help": checked(run(["--help"])),
-            "lr=-1 (refused)": checked(run(["lr=-1"]), expect=2),
-            "init=foo (unknown option)": checked(run(["init=foo"]), expect=2),
-        }
-        for name, (seconds, _, _) in answers.items():
-            print(f"python run.py {name}: {seconds:.2f} s")
-
-        # 1. the 600-network grid, as a user runs it
-        times, peaks = [], []
-        for i in range(args.repeats):
-            seconds, peak, _ = checked(run(GRID_600 + QUIET, tmp / f"grid600_{i}"))
-            assert rows(tmp / f"grid600_{i}") == 600
-            assert (tmp / f"grid600_{i}" / "report.html").exists()
-            times.append(seconds)
-            peaks.append(peak)
-        t600 = statistics.median(times)
-        print(f"600-network grid, whole process with Parquet and report: {t600:.1f} s median "
-              f"({', '.join(f'{t:.1f}' for t in times)}); peak memory {max(peaks) / 1e9:.2f} GB")
-
-        # 2. per network against one more network of the basic launcher
-        small, _, _ = checked(run(BASIC + ["replicates=1"], tmp / "basic1"))
-        large, _, _ = checked(run(BASIC + ["replicates=4"], tmp / "basic4"))
-        marginal = (large - small) / (8 - 2)
-        print(f"hydra/launcher=basic: 2 networks {small:.1f} s, 8 networks {large:.1f} s: "
-              f"{marginal:.2f} s per additional network")
-        print(f"default path, whole process per network: {t600 / 600 * 1e3:.1f} ms; "
-              f"ratio {marginal / (t600 / 600):.0f}x (target >= 100x)")
-
-        # 3. 18,000 networks
-        report_sizes = [(100, tmp / "grid600_0")]
-        if not args.skip_large:
-            seconds, peak, _ = checked(run(GRID_18000 + QUIET, tmp / "grid18000"))
-            n = rows(tmp / "grid18000")
-            print(f"6,000 configurations x 3 replicates ({n} networks): {seconds:.1f} s whole "
-                  f"process with report; peak memory of the process tree {peak / 1e9:.2f} GB")
-            for n_configs in (200, 2000, 6000):
-                folder = tmp / f"report{n_configs}"
-                subset_sweep(tmp / "grid18000", folder, n_configs)
-                report_sizes.append((n_configs, folder))
-        # 4. the report at several row counts
-        results = []
-        for i, (_, folder) in enumerate(report_sizes):
-            profile = tmp / "report.prof" if (args.profile_report
-                                              and i == len(report_sizes) - 1) else None
-            n, imported, seconds = report_seconds(folder)
-            if profile:
-                report_seconds(folder, profile)
-            results.append((n, seconds))
-            print(f"report of {n} rows: {seconds:.1f} s (load_runs + write_report; imports "
-                  f"{imported:.1f} s more), {seconds / n * 1e3:.2f} ms per row")
-            if profile:
-                print_profile(profile, 25)
+        if args.report_only:
+            sizes = subsets(Path(args.report_only), tmp, (200, 600, 2000, 6000))
+        else:
+            command_line()
+            sizes = sweeps(args, tmp)
+        reports(sizes, tmp, args.profile_report)
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -7,27 +7,54 @@ Example:
     python run.py -m init=variance_scaling bias_init=normal bias_init.stddev=0.2236
 """
 
-import keras
+import numpy as np
 
-from experiments.init import RandomizedAsymmetric, layer_seed
+from experiments.init import NumpyInitializer, RandomizedAsymmetric, layer_seed
 from experiments.registry import Registry
 
 BIAS_INIT = Registry("bias_init")
 
 
+class ConstantBias(NumpyInitializer):
+    """Every bias `value` (Keras's Zeros and Constant give the same float32 numbers)."""
+
+    def __init__(self, value):
+        self.value = float(value)
+
+    def draw(self, shape):
+        return np.full(shape, self.value, np.float32)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class NormalBias(NumpyInitializer):
+    """Biases N(0, stddev^2), from numpy's generator seeded with the layer's bias seed."""
+
+    def __init__(self, stddev, seed):
+        self.stddev, self.seed = float(stddev), int(seed)
+
+    def draw(self, shape):
+        return np.random.default_rng(self.seed).normal(0.0, self.stddev, size=shape).astype(
+            np.float32)
+
+    def get_config(self):
+        return {"stddev": self.stddev, "seed": self.seed}
+
+
 @BIAS_INIT.register("zeros")
 def zeros(params, seed):
-    return keras.initializers.Zeros()
+    return ConstantBias(0.0)
 
 
 @BIAS_INIT.register("constant")
 def constant(params, seed):
-    return keras.initializers.Constant(params["value"])
+    return ConstantBias(params["value"])
 
 
 @BIAS_INIT.register("normal")
 def normal(params, seed):
-    return keras.initializers.RandomNormal(mean=0.0, stddev=params["stddev"], seed=seed)
+    return NormalBias(params["stddev"], seed)
 
 
 def bias_option(cfg_init, cfg_bias):

@@ -54,6 +54,10 @@ METRICS = (
     Metric("dead_fraction", "float64", "dead unit share",
            "share of hidden units (all layers) whose activation does not vary over the "
            "evaluation inputs (std <= 1e-6)", "high", history=True),
+    Metric("dead_layer", "boolean", "dead layer",
+           "some hidden layer has every unit exactly constant over the evaluation inputs, so "
+           "the output is the same for every input; at init: born dead (Lu et al. 2020)",
+           "true"),
     Metric("dead_relu_fraction", "float64", "units off on all training inputs",
            "share of hidden units whose pre-activation is <= 0 for every training input (the "
            "dying-ReLU definition)", "high"),
@@ -73,6 +77,12 @@ METRICS = (
     Metric("grad_norm_ratio", "float64", "gradient norm ratio (first / last layer)",
            "norm of the loss gradient of the first kernel / of the last kernel, on the "
            "evaluation set (AUTOTRAINER: vanishing below 1e-3)", "low"),
+    Metric("input_correlation", "float64", "correlation between inputs (last layer)",
+           "mean over pairs of evaluation inputs of the cosine between their last hidden "
+           "pre-activations (mean-field c; 1 = every input maps to the same point)", "high"),
+    Metric("jacobian_gain", "float64", "layer Jacobian gain",
+           "mean squared singular value of the last hidden-to-hidden Jacobian on the "
+           "evaluation inputs (mean-field chi1: < 1 ordered, > 1 chaotic; NaN for depth 1)"),
     Metric("loss", "float64", "evaluation loss", "loss on the evaluation set"),
     Metric("score", "float64", "score", "accuracy (classes) or R^2 (regression) on the "
            "evaluation set"),

@@ -27,7 +27,7 @@ REGISTRIES = {
 }
 
 # Keys that name a run but do not change what is trained: left out of config_id.
-NOT_IN_CONFIG_ID = ("seed", "replicates", "claims", "fresh")
+NOT_IN_CONFIG_ID = ("seed", "replicates", "claims", "fresh", "theory_grid")
 
 
 def _number(key, value, low=None, high=None, low_open=False, high_open=False, integer=False):

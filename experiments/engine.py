@@ -39,7 +39,7 @@ from experiments import metrics
 from experiments.activation import ACTIVATION, keras_activation
 from experiments.bias_init import make_bias_initializer
 from experiments.dataset import make_dataset
-from experiments.init import layer_seed, make_initializer
+from experiments.init import NumpyInitializer, layer_seed, make_initializer
 from experiments.model import build_model, output_units, uses_bias
 from experiments.regularization import make_regularization
 from experiments.train import HISTORY_METRICS, epoch_orders, fit_targets, network_result
@@ -144,13 +144,35 @@ def _key(*parts):
 
 
 class _Cache(dict):
-    """Memoizes what many jobs of a grid share: datasets, small initial weights, orders."""
+    """Memoizes what many jobs of a grid share: small initial weights, batch orders."""
 
     def get_or_make(self, key, make, *args):
         """self[key], made as make(*args) the first time."""
         if key not in self:
             self[key] = make(*args)
         return self[key]
+
+
+class _DatasetCache:
+    """Datasets kept between train_many calls (the launcher calls it once per block; the
+    blocks of a large grid share their seeds' datasets), up to about `limit` bytes."""
+
+    def __init__(self, limit=256 << 20):
+        self.limit, self.items, self.size = limit, {}, 0
+
+    def get_or_make(self, key, make, *args):
+        if key not in self.items:
+            data = make(*args)
+            nbytes = sum(getattr(data, f).nbytes for f in ("x_train", "y_train", "x_eval",
+                                                             "y_eval"))
+            while self.items and self.size + nbytes > self.limit:
+                oldest = next(iter(self.items))
+                self.size -= self.items.pop(oldest)[1]
+            self.items[key], self.size = (data, nbytes), self.size + nbytes
+        return self.items[key][0]
+
+
+_DATASETS = _DatasetCache()
 
 
 def _penalties(cfg_reg):
@@ -191,15 +213,21 @@ def initial_weights(member, cache):
     return weights
 
 
+def _draw(initializer, shape):
+    """What `initializer(shape, dtype='float32')` gives, as numpy."""
+    if isinstance(initializer, NumpyInitializer):
+        return initializer.draw(shape)
+    return np.asarray(initializer(shape, dtype="float32"))
+
+
 def _kernel(cfg_init, seed, layer, shape):
-    make = make_initializer(cfg_init, layer_seed(seed, layer))
-    return np.asarray(make(shape, dtype="float32"))
+    return _draw(make_initializer(cfg_init, layer_seed(seed, layer)), shape)
 
 
 def _bias(settings, seed, layer, shape):
     fan_in, units = shape
-    make = make_bias_initializer(settings.init, settings.bias_init, seed, layer, fan_in)
-    return np.asarray(make((units,), dtype="float32"))
+    return _draw(make_bias_initializer(settings.init, settings.bias_init, seed, layer, fan_in),
+                 (units,))
 
 
 def keras_order(weights, use_bias):
@@ -220,8 +248,8 @@ def _prepare(jobs):
         if settings.optimizer["name"] not in OPTIMIZERS:
             raise ValueError(f"train_many: optimizer {settings.optimizer['name']!r} is not "
                              "supported")
-        data = cache.get_or_make(_key("data", settings.dataset, seed, settings.eval_fraction),
-                                 make_dataset, settings.dataset, seed, settings.eval_fraction)
+        data = _DATASETS.get_or_make(_key("data", settings.dataset, seed, settings.eval_fraction),
+                                     make_dataset, settings.dataset, seed, settings.eval_fraction)
         n_out = output_units(data.task, data.n_classes)
         n_train = len(data.x_train)
         orders = cache.get_or_make(_key("orders", n_train, settings.epochs, seed),
@@ -331,15 +359,15 @@ def stateless_uniform(seed0, seed1, size):
     return tf.bitcast(mantissa, tf.float32) - 1.0
 
 
-def _dense(h, kernel, bias=None):
+def _dense(h, kernel, bias=None, matmul=False):
     """Dense layer on the member axis: h (rows, in, K) @ kernel (in, out, K) + bias (out, K).
 
-    Small layers are a broadcast product summed over `in`: XLA fuses it, and it vectorizes
-    over K. From MATMUL_MIN_WEIGHTS weights on, that product (rows x in x out per member)
-    would be too large to hold outside XLA (the probes), and a batched matrix product is
-    faster anyway. The choice depends on the layer's shape only, never on K.
+    In the training program (XLA) small layers are a broadcast product summed over `in`:
+    XLA fuses it, and it vectorizes over K. From MATMUL_MIN_WEIGHTS weights on, and always in
+    the probes (`matmul`, plain TensorFlow, which would hold that rows x in x out product in
+    memory), it is a batched matrix product. The choice never depends on K.
     """
-    if kernel.shape[0] * kernel.shape[1] >= MATMUL_MIN_WEIGHTS:
+    if matmul or kernel.shape[0] * kernel.shape[1] >= MATMUL_MIN_WEIGHTS:
         z = tf.einsum("rik,iok->rok", h, kernel)
     else:
         z = tf.reduce_sum(h[:, :, None, :] * kernel[None], axis=1)
@@ -431,26 +459,27 @@ class _Program:
         keep = tf.reshape(u, (rows, units, -1)) >= c["rate"]
         return tf.where(keep, h * c["scale"], 0.0)
 
-    def _layer(self, h, params, layer):
+    def _layer(self, h, params, layer, probe):
         """Dense layer `layer`'s pre-activation (without its bias if the network has none)."""
         bias = params[2 * layer + 1] if self.spec.use_bias else None
-        return _dense(h, params[2 * layer], bias)
+        return _dense(h, params[2 * layer], bias, matmul=probe)
 
-    def _forward(self, params, x, c, step=None, pre=None):
+    def _forward(self, params, x, c, step=None, pre=None, probe=True):
         """Hidden activations and output logits; dropout when `step` is given (training).
 
-        `pre`, a list, receives every hidden layer's pre-activation.
+        `pre`, a list, receives every hidden layer's pre-activation; `probe` is False in the
+        training program (see _dense).
         """
         hidden, h = [], x
         for layer in range(self.spec.depth):
-            z = self._layer(h, params, layer)
+            z = self._layer(h, params, layer, probe)
             if pre is not None:
                 pre.append(z)
             h = self._activate(z)
             hidden.append(h)
             if step is not None and self.spec.dropout:
                 h = self._dropout(h, layer, c, step)
-        return hidden, self._layer(h, params, self.spec.depth)
+        return hidden, self._layer(h, params, self.spec.depth, probe)
 
     def _row_loss(self, logits, y):
         """Per-row loss (rows, K) as Keras computes it: cross-entropy from the logits."""
@@ -469,7 +498,7 @@ class _Program:
 
     def _train_loss(self, params, x, y, valid, size, c, step):
         """(K,) loss of one batch: mean over its real rows, plus every kernel's penalty."""
-        _, logits = self._forward(params, x, c, step)
+        _, logits = self._forward(params, x, c, step, probe=False)
         rows = tf.where(valid[:, None], self._row_loss(logits, y), 0.0)
         loss = tf.reduce_sum(rows, axis=0) / size
         for kernel in params[0::2]:
@@ -540,15 +569,29 @@ class _Program:
                 "logits": tf.transpose(logits, [2, 0, 1])}
 
     def _grads(self, params, c):
-        """Gradients of the mean evaluation loss (no penalty, training=False) wrt every
-        kernel, as Probe.kernel_grads takes them: [(K, fan_in, fan_out)]."""
-        kernels = params[0::2]
+        """What the first and last probes add on the evaluation set (training=False).
+
+        Returns:
+            dict: grads, the gradients of the mean evaluation loss (no penalty) wrt every
+            kernel, as Probe.kernel_grads takes them, [(K, fan_in, fan_out)]; pre_last, the
+            last hidden layer's pre-activations (K, n, units); slopes, phi' of the layer
+            before it (K, n, units), absent for depth 1.
+        """
+        kernels, pre = params[0::2], []
         with tf.GradientTape() as tape:
             tape.watch(kernels)
-            _, logits = self._forward(params, c["x_eval"], c)
+            _, logits = self._forward(params, c["x_eval"], c, pre=pre)
             loss = tf.reduce_mean(self._row_loss(logits, c["y_eval"]), axis=0)
             total_loss = tf.reduce_sum(loss)
-        return [tf.transpose(g, [2, 0, 1]) for g in tape.gradient(total_loss, kernels)]
+        out = {"grads": [tf.transpose(g, [2, 0, 1]) for g in tape.gradient(total_loss, kernels)]}
+        if pre:
+            out["pre_last"] = tf.transpose(pre[-1], [2, 0, 1])
+        if len(pre) >= 2:
+            with tf.GradientTape() as tape:  # an elementwise activation: d sum / dz = phi'(z)
+                tape.watch(pre[-2])
+                h = self._activate(pre[-2])
+            out["slopes"] = tf.transpose(tape.gradient(h, pre[-2]), [2, 0, 1])
+        return out
 
     def _train_preact_max(self, params, c):
         """Every hidden unit's largest pre-activation over the training inputs (NaN where
@@ -707,11 +750,18 @@ class _Scorer:
             threshold=self.threshold,
             names=metrics.NETWORK_METRICS if final else ("loss", *HISTORY_METRICS))
         if final:
-            grads = [g[real] for g in probe["grads"]]
+            extra = probe["final"]
+            grads = [g[real] for g in extra["grads"]]
             out["grad_norm_ratio"] = metrics.grad_norm_ratio_batch(grads[0], grads[-1])
             out["zero_grad_fraction"] = metrics.zero_grad_fraction_batch(grads)
             out["dead_relu_fraction"] = metrics.dead_relu_fraction_batch(
                 [z[real] for z in probe["train_preact_max"]])
+            n = len(outputs)
+            out["input_correlation"] = (metrics.input_correlation_batch(extra["pre_last"][real])
+                                        if "pre_last" in extra else np.full(n, np.nan))
+            out["jacobian_gain"] = (metrics.jacobian_gain_batch(extra["slopes"][real],
+                                                                kernels[-2])
+                                    if "slopes" in extra else np.full(n, np.nan))
         return out
 
 
@@ -741,7 +791,7 @@ def _run_chunk(chunk, cache):
         last probes."""
         out = _numpy(program.probe(params=state[0], c=c))
         if final:
-            out["grads"] = _numpy(program.grads(params=state[0], c=c))
+            out["final"] = _numpy(program.grads(params=state[0], c=c))
             out["train_preact_max"] = _numpy(program.train_preact_max(params=state[0], c=c))
         return out, _numpy(state[0][0::2])
 

@@ -425,6 +425,7 @@ def weight_spread(kernels):
 
 
 IDENTICAL_TOL = 1e-6  # columns closer than this times the layer's largest |weight| are equal
+IDENTICAL_PAIRWISE_MAX = 1 << 14  # fan_in * fan_out^2 up to which columns are compared pairwise
 
 
 def identical_units_batch(kernels, tol=IDENTICAL_TOL):
@@ -445,6 +446,13 @@ def identical_units_batch(kernels, tol=IDENTICAL_TOL):
         with np.errstate(all="ignore"):
             scale = np.abs(kernel).max(axis=(1, 2)) * tol
             grid = np.round(kernel / np.where(scale > 0, scale, 1.0)[:, None, None])
+        if kernel.shape[1] * kernel.shape[2] ** 2 <= IDENTICAL_PAIRWISE_MAX:
+            # small layers: compare every pair of columns at once (np.unique per member and
+            # layer costs ~0.1 ms, which dominates thousands of small networks)
+            equal = (grid[:, :, :, None] == grid[:, :, None, :]).all(axis=1)
+            equal[:, np.arange(kernel.shape[2]), np.arange(kernel.shape[2])] = False
+            same += np.where(finite, equal.any(axis=2).sum(axis=1), 0)
+            continue
         for k in np.flatnonzero(finite):
             _, inverse, counts = np.unique(grid[k].T, axis=0, return_inverse=True,
                                            return_counts=True)
@@ -545,6 +553,98 @@ def zero_grad_fraction(grads):
         Zero entries / all entries; NaN for an empty list or any non-finite entry.
     """
     return _one(zero_grad_fraction_batch([np.asarray(g)[None] for g in grads]))
+
+
+@_quiet
+def dead_layer_batch(layers):
+    """Batched dead_layer: list of (K, n, units_i) activations -> (K,) bool."""
+    if not layers:
+        return np.array(False)
+    dead = []
+    for a in layers:
+        a = _over_inputs_last(a)
+        constant = np.all(a.max(axis=-1) == a.min(axis=-1), axis=1)
+        dead.append(constant | ~np.isfinite(a).reshape(len(a), -1).all(axis=1))
+    return np.logical_or.reduce(dead)
+
+
+def dead_layer(layers):
+    """Whether some hidden layer has every unit exactly constant over the inputs.
+
+    Every layer after it, and the output, are then the same for every input: for a network
+    at initialization this is "born dead" (Lu et al. 2020). Exactly constant, not within
+    DEAD_TOL: a narrow ReLU network's signal can shrink a lot and still vary.
+
+    Args:
+        layers: list of (n, units_i) activations, one per hidden layer.
+
+    Returns:
+        bool (True for a layer with a non-finite value); False without hidden layers.
+    """
+    return _one(dead_layer_batch([_as_columns(a)[None] for a in layers]))
+
+
+@_quiet
+def input_correlation_batch(pre_activations):
+    """Batched input_correlation: (K, n, units) pre-activations of one layer -> (K,) float.
+
+    The mean over pairs of cosines is (|sum of unit vectors|^2 - n) / (n (n - 1)): no n x n
+    matrix is formed.
+    """
+    z = _as_member_columns(pre_activations)
+    norms = np.sqrt(np.sum(z * z, axis=2))
+    valid = norms > 0
+    unit = np.where(valid[:, :, None], z / np.where(valid, norms, 1.0)[:, :, None], 0.0)
+    total = unit.sum(axis=1)
+    n_valid = valid.sum(axis=1)
+    mean = (np.sum(total * total, axis=1) - n_valid) / (n_valid * (n_valid - 1.0))
+    return np.where(_finite_members(z) & (n_valid >= 2), np.clip(mean, -1.0, 1.0), np.nan)
+
+
+def input_correlation(pre_activations):
+    """How alike a layer's pre-activations are for different inputs (mean-field c).
+
+    For each pair of inputs a != b: z_a . z_b / (|z_a| |z_b|), the uncentred correlation over
+    the layer's units that mean-field theory propagates; averaged over the pairs. 1 = every
+    input maps to the same direction (the ordered phase's fixed point).
+
+    Args:
+        pre_activations: (n, units) pre-activations of one layer (inputs @ kernel + bias).
+
+    Returns:
+        Mean over pairs of inputs with a non-zero vector; NaN with fewer than two of those
+        or any non-finite value.
+    """
+    return _one(input_correlation_batch(_as_columns(pre_activations)[None]))
+
+
+@_quiet
+def jacobian_gain_batch(slopes, kernel):
+    """Batched jacobian_gain: slopes (K, n, fan_in), kernel (K, fan_in, fan_out) -> (K,)."""
+    slopes = _as_member_columns(slopes)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    row_sq = np.sum(kernel * kernel, axis=2)  # |W_i.|^2 per input unit i
+    gain = np.sum(slopes * slopes * row_sq[:, None, :], axis=2).mean(axis=1) / kernel.shape[2]
+    return np.where(_finite_members(slopes, kernel), gain, np.nan)
+
+
+def jacobian_gain(slopes, kernel):
+    """Mean squared singular value of one layer-to-layer Jacobian (mean-field chi1).
+
+    The next layer's pre-activation z' = phi(z) W + b has Jacobian diag(phi'(z)) W. A small
+    random change of z with mean square 1 per unit (independent standard normal entries)
+    changes z' by sum_i phi'(z_i)^2 |W_i.|^2 / fan_out per unit, in mean square. Above 1
+    small differences between inputs grow (chaos), below 1 they shrink (order: inputs end
+    up with the same output).
+
+    Args:
+        slopes: (n, fan_in) phi'(z) of the layer feeding the kernel, one row per input.
+        kernel: (fan_in, fan_out) the next layer's kernel.
+
+    Returns:
+        The gain averaged over the inputs; NaN if anything is non-finite.
+    """
+    return _one(jacobian_gain_batch(_as_columns(slopes)[None], np.asarray(kernel)[None]))
 
 
 # -----------------------------------------------------------------------------
@@ -711,8 +811,8 @@ def baseline_score(train_targets, eval_targets, task):
 
 NETWORK_METRICS = ("output_std", "rel_output_std", "collapsed", "majority_fraction",
                    "decision_collapsed", "balanced_accuracy", "saturated_fraction",
-                   "dead_fraction", "neuron_similarity", "identical_units", "weight_spread",
-                   "loss", "score", "baseline_score")
+                   "dead_fraction", "dead_layer", "neuron_similarity", "identical_units",
+                   "weight_spread", "loss", "score", "baseline_score")
 
 
 def network_metrics_batch(
@@ -795,6 +895,7 @@ def network_metrics_batch(
                               if classification else None),
         "saturated_fraction": lambda: saturated_fraction_batch(outputs) if classification else None,
         "dead_fraction": lambda: per_member(_dead_share(dead())),
+        "dead_layer": lambda: per_member(dead_layer_batch(hidden)),
         "neuron_similarity": lambda: per_member(similarity()),
         "weight_spread": lambda: per_member(weight_spread_batch(kernels)),
         "identical_units": lambda: per_member(identical_units_batch(kernels)),

@@ -67,19 +67,27 @@ class Probe:
             out["grad_norm_ratio"] = metrics.grad_norm_ratio(grads[0], grads[-1])
             out["zero_grad_fraction"] = metrics.zero_grad_fraction(grads)
             out["dead_relu_fraction"] = metrics.dead_relu_fraction(
-                self.pre_activations(self.data.x_train))
+                self.pre_activations(self.data.x_train)[0])
+            pre, slopes = self.pre_activations(self.data.x_eval)
+            out["input_correlation"] = metrics.input_correlation(pre[-1]) if pre else math.nan
+            out["jacobian_gain"] = (metrics.jacobian_gain(slopes[-2], kernels[-2])
+                                    if len(pre) >= 2 else math.nan)
         return out
 
     def pre_activations(self, x):
-        """Every hidden layer's pre-activation (inputs @ kernel + bias) on x, float32 numpy."""
-        h, out = tf.convert_to_tensor(x), []
+        """Every hidden layer's pre-activation (inputs @ kernel + bias) on x and the slope
+        phi' of its activation there: two lists of float32 (n, units) arrays."""
+        h, pre, slopes = tf.convert_to_tensor(x), [], []
         for layer in self.dense[:-1]:
             z = tf.matmul(h, layer.kernel)
             if layer.use_bias:
                 z = z + layer.bias
-            out.append(z.numpy())
-            h = layer.activation(z)
-        return out
+            with tf.GradientTape() as tape:  # an elementwise activation: d sum / dz = phi'(z)
+                tape.watch(z)
+                h = layer.activation(z)
+            pre.append(z.numpy())
+            slopes.append(tape.gradient(h, z).numpy())
+        return pre, slopes
 
     def kernel_grads(self):
         """Gradients of the mean evaluation loss (training=False) wrt every kernel, numpy."""

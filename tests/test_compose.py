@@ -11,6 +11,7 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 from experiments.compose import Composer, unknown_option
+from experiments.config import config_id
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -65,6 +66,9 @@ def test_every_job_equals_hydras_own_composition(hydra_loader):
         resolved = OmegaConf.to_container(OmegaConf.masked_copy(expected, list(plain)),
                                           resolve=True)
         assert OmegaConf.to_container(task, resolve=True) == resolved, overrides
+        fast = composer.compose_plain(overrides)
+        assert fast == resolved, overrides
+        assert fast.model.depth == resolved["model"]["depth"] and fast.get("claim") is None
         assert OmegaConf.is_struct(task) and OmegaConf.is_struct(full)
     # the work is shared: one Hydra composition per option, not per job
     assert len(composer._composed) < len(all_jobs) / 10
@@ -79,9 +83,10 @@ def test_a_job_hydra_refuses_is_refused_the_same_way(hydra_loader, overrides, er
     loader, sweep = hydra_loader
     with pytest.raises(error) as hydras:
         loader.load_sweep_config(sweep, overrides)
-    with pytest.raises(error) as ours:
-        Composer(loader, sweep).compose(overrides)
-    assert str(ours.value) == str(hydras.value)
+    for compose in (Composer(loader, sweep).compose, Composer(loader, sweep).compose_plain):
+        with pytest.raises(error) as ours:
+            compose(overrides)
+        assert str(ours.value) == str(hydras.value)
 
 
 def test_an_unknown_option_is_one_line_naming_group_value_and_options(hydra_loader):
@@ -91,3 +96,11 @@ def test_an_unknown_option_is_one_line_naming_group_value_and_options(hydra_load
     message = str(unknown_option(exc.value))
     assert message.startswith("activation='nope' is not an option; allowed: elu, gelu, ")
     assert "\n" not in message
+
+
+def test_a_plain_configuration_has_the_config_id_of_its_dictconfig(hydra_loader):
+    loader, sweep = hydra_loader
+    composer = Composer(loader, sweep)
+    for overrides in list(jobs())[::7]:
+        assert config_id(composer.compose_plain(overrides)) == config_id(
+            loader.load_sweep_config(sweep, overrides)), overrides

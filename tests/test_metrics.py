@@ -216,6 +216,38 @@ def test_zero_grad_fraction_hand_computed():
     assert math.isnan(m.zero_grad_fraction([]))
 
 
+
+def test_dead_layer_hand_computed():
+    varying = np.array([[0.0, 1.0], [0.0, 2.0]])  # unit 0 dead, unit 1 alive: layer alive
+    constant = np.array([[0.5, 0.0], [0.5, 0.0]])  # both units constant: layer dead
+    assert m.dead_layer([varying]) is False
+    assert m.dead_layer([varying, constant]) is True
+    assert m.dead_layer([]) is False
+
+
+def test_input_correlation_hand_computed():
+    # cosines: (a, b) 0, (a, c) and (b, c) 1/sqrt(2): mean sqrt(2) / 3
+    z = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    assert m.input_correlation(z) == pytest.approx(math.sqrt(2) / 3)
+    # a zero vector has no direction: left out of the pairs
+    assert m.input_correlation(np.vstack([z, [0.0, 0.0]])) == pytest.approx(math.sqrt(2) / 3)
+    assert m.input_correlation(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])) == pytest.approx(1)
+    assert m.input_correlation(np.array([[1.0, 0.0], [-1.0, 0.0]])) == pytest.approx(-1)
+    assert math.isnan(m.input_correlation(np.array([[1.0, 0.0], [0.0, 0.0]])))
+    assert math.isnan(m.input_correlation(np.array([[1.0, NAN], [1.0, 0.0]])))
+
+
+def test_jacobian_gain_hand_computed():
+    # |W_i.|^2 = [2, 4]; input 1: 1 * 2 + 0 * 4 = 2, input 2: 2 + 4 = 6; mean 4 over 2 units
+    slopes = np.array([[1.0, 0.0], [1.0, 1.0]])
+    kernel = np.array([[1.0, 1.0], [2.0, 0.0]])
+    assert m.jacobian_gain(slopes, kernel) == pytest.approx(2.0)
+    # a linear layer with orthogonal weights keeps lengths: gain 1
+    assert m.jacobian_gain(np.ones((3, 2)), np.array([[0.6, 0.8], [-0.8, 0.6]])) == \
+        pytest.approx(1.0)
+    assert math.isnan(m.jacobian_gain(slopes, np.array([[1.0, np.inf], [0.0, 0.0]])))
+
+
 # -----------------------------------------------------------------------------
 # losses and scores
 
@@ -314,6 +346,7 @@ KEYS = {
     "balanced_accuracy",
     "saturated_fraction",
     "dead_fraction",
+    "dead_layer",
     "neuron_similarity",
     "identical_units",
     "weight_spread",

@@ -92,7 +92,7 @@ def test_fresh_sets_earlier_results_aside_and_starts_over(tmp_path):
 
 
 BAD = [
-    (["init=nope"], "Could not find 'init/nope'"),
+    (["init=nope"], "collapse-lab: init='nope' is not an option; allowed: constant, "),
     (["lr=-1"], "collapse-lab: lr=-1: must be a number > 0"),
     (["model.width=0"], "collapse-lab: model.width=0: must be an integer >= 1"),
     (["dataset.imbalance=1.5"], "collapse-lab: dataset.imbalance=1.5: must be a number in (0, 1)"),

@@ -1,0 +1,650 @@
+"""Theory reproduced: the `mean_field`, `born_dead` and `deep_relu_init` presets against theory.
+
+Each preset tags its rows' `claim` column "<preset>/<grid>" (its `hydra.sweeper.grids` ids).
+`section(df, figures)` finds those rows, compares every measured quantity with what theory
+(experiments.theory) or the paper says, writes `reproduction.csv` beside the report (one row
+per compared quantity: paper, quantity, condition, theory, measured, ci_low, ci_high, agrees)
+and returns the report's "Theory reproduced" section; an ordinary sweep gets "".
+
+Example:
+    python run.py -m experiment=born_dead     # report.html and reproduction.csv in the sweep
+    python -m analysis.report results/<sweep>  # rewrites both
+"""
+
+import html
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.plots import plt
+from analysis.stats import rate_interval
+from experiments import theory
+from experiments.dataset import DATASET, REAL_SIZES
+
+CSV_NAME = "reproduction.csv"
+CSV_COLUMNS = ["paper", "quantity", "condition", "theory", "measured", "ci_low", "ci_high",
+               "agrees"]
+PRESETS = ("mean_field", "born_dead", "deep_relu_init")
+BOOTSTRAP = 2000  # resamples of the networks for the intervals of fitted quantities
+CONFIDENCE = 0.95
+RNG_SEED = 0
+
+CRITICAL_TOLERANCE = 0.05  # issue 10: empirical critical sigma_w^2 within 5% of theory
+XI_TOLERANCE = 0.15  # issue 10: empirical xi_c within 15% of theory
+C_STAR_TOLERANCE = 0.05  # chaotic phase: measured deep correlation within 0.05 of c*
+SETTLED_DEPTH = 8  # jacobian_gain read from networks this deep (q has reached q*)
+XI_FIT_RANGE = (1e-11, 0.05)  # 1 - c fitted in its linear regime, above float32 noise
+XI_MAX_DEPTH_SHARE = 1 / 4  # fit xi_c only where theory's xi_c <= this share of the depths
+TRAINED_ACCURACY = 0.5  # digits (10 classes, chance 0.1): a network that reached it trained
+LOSS_MOVED = 0.1  # deep_relu_init: training moved the loss when it fell by 10% or more
+
+
+# -----------------------------------------------------------------------------
+# helpers
+
+
+def _rows_of(df, preset):
+    """Rows of a preset's grids that did not fail, with the grid name in `grid`."""
+    claim = df["claim"].astype("string")
+    mask = claim.str.startswith(f"{preset}/").fillna(False).to_numpy(bool)
+    rows = df[mask & (df["status"].astype("string") != "error").to_numpy(bool)].copy()
+    rows["grid"] = rows["claim"].astype(str).str.split("/", n=1).str[1]
+    return rows
+
+
+def _condition(**values):
+    """'key=value key=value' with floats rounded for reading."""
+    def text(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return " ".join(f"{k}={text(v)}" for k, v in values.items())
+
+
+def _row(paper, quantity, condition, theory_value, measured, low, high, agrees):
+    return {"paper": paper, "quantity": quantity, "condition": condition,
+            "theory": float(theory_value), "measured": float(measured),
+            "ci_low": float(low), "ci_high": float(high), "agrees": bool(agrees)}
+
+
+def _percentile_interval(samples):
+    samples = np.asarray(samples, float)
+    samples = samples[np.isfinite(samples)]
+    if len(samples) < 10:
+        return math.nan, math.nan
+    tail = 100 * (1 - CONFIDENCE) / 2
+    return float(np.percentile(samples, tail)), float(np.percentile(samples, 100 - tail))
+
+
+def _bootstrap(groups, statistic, rng):
+    """Percentile interval of statistic(list of arrays) over resamples within each group."""
+    samples = []
+    for _ in range(BOOTSTRAP):
+        samples.append(statistic([g[rng.integers(0, len(g), len(g))] for g in groups]))
+    return _percentile_interval(samples)
+
+
+def _sq(column):
+    """sigma^2 from a sigma column, rounded so that grid points compare equal."""
+    return np.round(column.astype(float) ** 2, 6)
+
+
+def _n_features(dataset):
+    """Input features of a dataset option (generated sets: from a tiny sample)."""
+    rows = None if dataset in REAL_SIZES else 16
+    return np.asarray(DATASET.get(dataset)(rows, np.random.default_rng(0))[0]).shape[1]
+
+
+def _esc(value):
+    return html.escape(str(value))
+
+
+def _table(headers, rows):
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = "\n".join("<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in row) + "</tr>"
+                     for row in rows)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _number(value):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.3g}"
+
+
+def _comparison_table(rows):
+    """'Theory says / we measured' table of CSV rows."""
+    return _table(
+        ["quantity", "condition", "theory says", "we measured [95% CI]", "agrees"],
+        [[r["quantity"], r["condition"], _number(r["theory"]),
+          f"{_number(r['measured'])} [{_number(r['ci_low'])}, {_number(r['ci_high'])}]",
+          "yes" if r["agrees"] else "no"] for r in rows])
+
+
+# -----------------------------------------------------------------------------
+# born_dead: Lu et al. 2020
+
+
+def born_dead_cells(rows):
+    """Per (grid, depth, width): networks, born dead (dead_layer_init), rate and interval."""
+    out = []
+    for (grid, depth, width), cell in rows.groupby(["grid", "depth", "width"], sort=True):
+        k, n = int(cell["dead_layer_init"].astype(bool).sum()), len(cell)
+        low, high = rate_interval(k, n)
+        out.append({"grid": grid, "depth": int(depth), "width": int(width), "n": n, "k": k,
+                    "rate": k / n if n else math.nan, "ci_low": low, "ci_high": high,
+                    "bound": theory.p_born_dead_bound(int(width), int(depth))})
+    return pd.DataFrame(out)
+
+
+def born_dead_checks(cells):
+    """The issue's targets on the symmetric grid (and RAI against it), as counts."""
+    sym = cells[cells["grid"] == "symmetric"]
+    checks = {"cells": len(sym),
+              "above_bound": int((sym["ci_low"] > sym["bound"]).sum())}
+    depth_drops = width_rises = closer = pairs = 0
+    for _, by_width in sym.groupby("width"):
+        by_width = by_width.sort_values("depth").to_dict("records")
+        for a, b in zip(by_width, by_width[1:]):
+            depth_drops += b["ci_high"] < a["ci_low"]  # significantly lower when deeper
+        if len(by_width) >= 2 and by_width[-1]["bound"] > 0:
+            pairs += 1
+            first, last = by_width[0], by_width[-1]
+            closer += (last["rate"] / last["bound"]) >= (first["rate"] / first["bound"])
+    for _, by_depth in sym.groupby("depth"):
+        by_depth = by_depth.sort_values("width").to_dict("records")
+        for a, b in zip(by_depth, by_depth[1:]):
+            width_rises += b["ci_low"] > a["ci_high"]  # significantly higher when wider
+    checks.update(depth_drops=int(depth_drops), width_rises=int(width_rises),
+                  closer_with_depth=int(closer), widths=pairs)
+    rai = cells[cells["grid"] == "rai"].set_index(["depth", "width"])
+    both = sym.set_index(["depth", "width"]).join(rai, rsuffix="_rai", how="inner")
+    checks.update(rai_cells=len(both),
+                  rai_lower=int((both["rate_rai"] < both["rate"]).sum()),
+                  rai_significantly_lower=int((both["ci_high_rai"] < both["ci_low"]).sum()),
+                  rai_higher=int((both["ci_low_rai"] > both["ci_high"]).sum()))
+    deepest = sym[sym["depth"] == sym["depth"].max()]
+    checks["deepest_ratio"] = float((deepest["rate"] / deepest["bound"]).min()) if len(
+        deepest) else math.nan
+    return checks
+
+
+def born_dead_rows(cells):
+    """reproduction.csv rows: every symmetric cell against the bound, every RAI cell against
+    the symmetric cell."""
+    out = []
+    sym = cells[cells["grid"] == "symmetric"].set_index(["depth", "width"])
+    for rec in cells.to_dict("records"):
+        cond = _condition(width=rec["width"], depth=rec["depth"])
+        if rec["grid"] == "symmetric":
+            out.append(_row("lu2020", "p_born_dead", cond, rec["bound"], rec["rate"],
+                            rec["ci_low"], rec["ci_high"], rec["ci_low"] <= rec["bound"]))
+        elif (rec["depth"], rec["width"]) in sym.index:
+            base = sym.loc[(rec["depth"], rec["width"])]
+            out.append(_row("lu2020", "p_born_dead_rai", cond, base["rate"], rec["rate"],
+                            rec["ci_low"], rec["ci_high"], rec["ci_low"] <= base["rate"]))
+    return out
+
+
+def born_dead_figure(cells):
+    grids = [g for g in ("symmetric", "rai") if g in set(cells["grid"])]
+    fig, axes = plt.subplots(1, len(grids), figsize=(5.2 * len(grids), 3.8), squeeze=False,
+                             sharey=True)
+    widths = sorted(cells["width"].unique())
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(widths)))
+    for ax, grid in zip(axes[0], grids, strict=True):
+        part = cells[cells["grid"] == grid]
+        for width, color in zip(widths, colors, strict=True):
+            w = part[part["width"] == width].sort_values("depth")
+            err = [w["rate"] - w["ci_low"], w["ci_high"] - w["rate"]]
+            ax.errorbar(w["depth"], w["rate"], yerr=err, marker="o", ms=3, color=color,
+                        capsize=2, label=f"width {width}")
+            depths = np.arange(1, max(cells["depth"]) + 1)
+            ax.plot(depths, [theory.p_born_dead_bound(width, d) for d in depths], ls="--",
+                    color=color, lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("depth (hidden layers)")
+        title = ("symmetric N(0, 2/fan_in), zero biases" if grid == "symmetric"
+                 else "RAI (Lu et al. 2020)")
+        ax.set_title(title, fontsize=10)
+    axes[0][0].set_ylabel("P(born dead)")
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def born_dead_section(rows, figures):
+    cells = born_dead_cells(rows)
+    checks = born_dead_checks(cells)
+    csv_rows = born_dead_rows(cells)
+    figure = figures.add(born_dead_figure(cells), "reproduction_born_dead",
+                         "P(born dead) by depth and width with the single-point bound",
+                         "Share of networks born dead (an exactly constant hidden layer over "
+                         "the evaluation inputs) with exact 95% intervals; dashed: theory's "
+                         "1 - (1 - 2^-width)^depth (dead at one input), an upper bound.",
+                         wide=True)
+    n = int(cells["n"].min()) if len(cells) else 0
+    text = (
+        f"<p>Theory says: with symmetric weights and zero biases a ReLU network of width n is "
+        f"dead at any one input with probability 1 - (1 - 2<sup>-n</sup>)<sup>L</sup>; being "
+        f"dead everywhere (born dead) is less likely, approaching that bound as depth grows; "
+        f"RAI lowers it.</p><p>We measured ({n} or more networks per cell): "
+        f"{checks['above_bound']} of {checks['cells']} cells above the bound by more than "
+        f"their interval; {checks['depth_drops']} significant drops with depth and "
+        f"{checks['width_rises']} significant rises with width; measured / bound at the "
+        f"deepest depth at least {_number(checks['deepest_ratio'])}, and closer to the bound "
+        f"at the deepest than at the shallowest depth for {checks['closer_with_depth']} of "
+        f"{checks['widths']} widths; RAI lower in {checks['rai_lower']} of "
+        f"{checks['rai_cells']} cells (significantly in {checks['rai_significantly_lower']}, "
+        f"significantly higher in {checks['rai_higher']}).</p>")
+    table = _comparison_table([r for r in csv_rows if r["quantity"] == "p_born_dead"])
+    return ("<h3>Born dead: Lu et al. 2020</h3>" + text + figure
+            + "<details><summary>Every cell: theory says / we measured</summary>"
+            + table + "</details>"), csv_rows, checks
+
+
+# -----------------------------------------------------------------------------
+# mean_field: Poole et al. 2016, Schoenholz et al. 2017
+
+
+def _mean_field_frame(rows):
+    out = rows.copy()
+    out["sigma_w2"] = _sq(out["init_sigma_w"])
+    out["sigma_b2"] = _sq(out["bias_stddev"])
+    return out
+
+
+def critical_crossing(sigma_w2, gain):
+    """The sigma_w^2 where ln(gain) crosses 0, interpolated linearly in sigma_w^2 between the
+    grid points around the first crossing (NaN if it does not cross)."""
+    order = np.argsort(sigma_w2)
+    s, g = np.asarray(sigma_w2, float)[order], np.log(np.asarray(gain, float)[order])
+    for i in range(len(s) - 1):
+        if np.isfinite(g[i]) and np.isfinite(g[i + 1]) and g[i] <= 0 < g[i + 1]:
+            return float(s[i] + (s[i + 1] - s[i]) * (-g[i]) / (g[i + 1] - g[i]))
+    return math.nan
+
+
+def fit_xi(depths, one_minus_c):
+    """Depth scale of 1 - c: -1 / slope of ln(1 - c) against depth, over the points in
+    XI_FIT_RANGE (at least 3, else NaN)."""
+    d, y = np.asarray(depths, float), np.asarray(one_minus_c, float)
+    keep = np.isfinite(y) & (y > XI_FIT_RANGE[0]) & (y < XI_FIT_RANGE[1])
+    if keep.sum() < 3:
+        return math.nan
+    slope = np.polyfit(d[keep], np.log(y[keep]), 1)[0]
+    return -1.0 / slope if slope < 0 else math.inf
+
+
+def mean_field_rows(rows, rng):
+    """(csv rows, per-phase-diagram cells) of the mean_field preset's at-init grid."""
+    data = _mean_field_frame(rows[rows["grid"] == "at_init"])
+    out = []
+    for (activation, sb2), part in data.groupby(["activation", "sigma_b2"], sort=True):
+        cond = {"activation": activation, "sigma_b2": float(sb2)}
+        # 1. the critical sigma_w^2: where the measured chi1 (jacobian_gain) crosses 1
+        settled = part[part["depth"] >= SETTLED_DEPTH]
+        levels = sorted(settled["sigma_w2"].unique())
+        groups = [settled.loc[settled["sigma_w2"] == s, "jacobian_gain_init"].to_numpy(float)
+                  for s in levels]
+        if len(levels) >= 2 and all(len(g) for g in groups):
+            measured = critical_crossing(levels, [np.nanmean(g) for g in groups])
+            low, high = _bootstrap(groups, lambda gs, levels=levels: critical_crossing(
+                levels, [np.nanmean(g) for g in gs]), rng)
+            truth = theory.critical_sigma_w2(activation, float(sb2))
+            out.append(_row("poole2016", "critical_sigma_w2", _condition(**cond), truth,
+                            measured, low, high,
+                            abs(measured - truth) <= CRITICAL_TOLERANCE * truth))
+        # 2. xi_c in the ordered phase: how fast 1 - c decays with depth
+        max_depth = part["depth"].max()
+        for sw2, by_sw in part.groupby("sigma_w2", sort=True):
+            sw2 = float(sw2)
+            if theory.chi1(activation, sw2, float(sb2)) >= 1.0:
+                continue
+            xi = theory.xi_c(activation, sw2, float(sb2))
+            if not xi <= XI_MAX_DEPTH_SHARE * max_depth:
+                continue
+            depths = sorted(by_sw["depth"].unique())
+            groups = [1.0 - by_sw.loc[by_sw["depth"] == d, "input_correlation_init"].to_numpy(
+                float) for d in depths]
+
+            def statistic(gs, depths=depths):
+                return fit_xi(depths, [np.nanmean(g) for g in gs])
+
+            measured = statistic(groups)
+            low, high = _bootstrap(groups, statistic, rng)
+            out.append(_row("schoenholz2017", "xi_c", _condition(**cond, sigma_w2=sw2), xi,
+                            measured, low, high,
+                            abs(measured - xi) <= XI_TOLERANCE * xi))
+        # 3. the chaotic phase's fixed point c* < 1, read at the deepest depth (where theory
+        # says correlations have settled, and q* is finite)
+        deepest = part[part["depth"] == max_depth]
+        for sw2, by_sw in deepest.groupby("sigma_w2", sort=True):
+            sw2 = float(sw2)
+            if (theory.chi1(activation, sw2, float(sb2)) <= 1.0
+                    or not math.isfinite(theory.q_star(activation, sw2, float(sb2)))
+                    or not theory.xi_c(activation, sw2, float(sb2))
+                    <= XI_MAX_DEPTH_SHARE * max_depth):
+                continue
+            values = by_sw["input_correlation_init"].to_numpy(float)
+            values = values[np.isfinite(values)]
+            if not len(values):
+                continue
+            truth = theory.c_star(activation, sw2, float(sb2))
+            low, high = _bootstrap([values], lambda gs: float(np.mean(gs[0])), rng)
+            out.append(_row("poole2016", "c_star", _condition(**cond, sigma_w2=sw2,
+                                                             depth=int(max_depth)),
+                            truth, float(np.mean(values)), low, high,
+                            abs(np.mean(values) - truth) <= C_STAR_TOLERANCE))
+    return out
+
+
+def trainability_rows(rows):
+    """reproduction.csv rows of the trained grid: trains (accuracy >= TRAINED_ACCURACY) iff
+    depth <= 6 xi_c."""
+    data = _mean_field_frame(rows[rows["grid"] == "trained"])
+    out = []
+    for (activation, sb2, sw2, depth), cell in data.groupby(
+            ["activation", "sigma_b2", "sigma_w2", "depth"], sort=True):
+        limit = theory.trainable_depth(activation, float(sw2), float(sb2))
+        k = int((cell["score"].astype(float) >= TRAINED_ACCURACY).sum())
+        low, high = rate_interval(k, len(cell))
+        predicted = float(depth <= limit)
+        measured = k / len(cell)
+        out.append(_row("schoenholz2017", "trains_within_6_xi_c",
+                        _condition(activation=activation, sigma_b2=float(sb2),
+                                   sigma_w2=float(sw2), depth=int(depth)),
+                        predicted, measured, low, high, (measured >= 0.5) == bool(predicted)))
+    return out
+
+
+def _phase_axes(ax, cells, value, activation, sb2, label, log=True):
+    """Heatmap of `value` over sigma_w^2 x depth with the boundary and the 6 xi_c curve."""
+    table = cells.pivot(index="depth", columns="sigma_w2", values=value).sort_index()
+    values = table.to_numpy(float)
+    shown = np.log10(np.clip(values, 1e-12, None)) if log else values
+    sw2s, depths = table.columns.to_numpy(float), table.index.to_numpy(float)
+    mesh = ax.pcolormesh(np.arange(len(sw2s) + 1), np.arange(len(depths) + 1), shown,
+                         cmap="mako", shading="flat")
+    plt.colorbar(mesh, ax=ax, label=label)
+    ax.set_xticks(np.arange(len(sw2s)) + 0.5, [f"{s:g}" for s in sw2s], rotation=90,
+                  fontsize=7)
+    ax.set_yticks(np.arange(len(depths)) + 0.5, [f"{d:g}" for d in depths], fontsize=7)
+    ax.set_xlabel("sigma_w^2")
+    ax.set_ylabel("depth")
+
+    def x_of(s):  # grid position of a sigma_w^2 (cell centres at i + 0.5)
+        return float(np.interp(s, sw2s, np.arange(len(sw2s)) + 0.5))
+
+    def y_of(d):  # depth rows are spaced evenly in log(depth) between their centres
+        return float(np.interp(np.log(d), np.log(depths), np.arange(len(depths)) + 0.5))
+
+    try:
+        critical = theory.critical_sigma_w2(activation, sb2)
+        if sw2s.min() <= critical <= sw2s.max():
+            ax.axvline(x_of(critical), color="#f0a030", ls="--", lw=1.5, label="chi1 = 1")
+    except ValueError:
+        pass
+    fine = np.linspace(sw2s.min(), sw2s.max(), 200)
+    limit = np.array([theory.trainable_depth(activation, s, sb2) for s in fine])
+    inside = np.isfinite(limit) & (limit >= depths.min()) & (limit <= depths.max())
+    xs = [x_of(s) if ok else np.nan for s, ok in zip(fine, inside, strict=True)]
+    ys = [y_of(d) if ok else np.nan for d, ok in zip(limit, inside, strict=True)]
+    if inside.any():
+        ax.plot(xs, ys, color="#e04040", lw=1.5, label="6 xi_c")
+    ax.set_title(f"{activation}, sigma_b^2 = {sb2:g}", fontsize=9)
+    ax.legend(fontsize=6, loc="lower right")
+
+
+def mean_field_figure(rows):
+    data = _mean_field_frame(rows[rows["grid"] == "at_init"])
+    cells = (data.groupby(["activation", "sigma_b2", "sigma_w2", "depth"])
+             ["rel_output_std_init"].median().reset_index())
+    panels = sorted({(a, b) for a, b in zip(cells["activation"], cells["sigma_b2"],
+                                            strict=True)})
+    trained = _mean_field_frame(rows[rows["grid"] == "trained"])
+    n = len(panels) + (1 if len(trained) else 0)
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.2), squeeze=False)
+    for ax, (activation, sb2) in zip(axes[0], panels, strict=False):
+        part = cells[(cells["activation"] == activation) & (cells["sigma_b2"] == sb2)]
+        _phase_axes(ax, part, "rel_output_std_init", activation, float(sb2),
+                    "log10 median rel_output_std at init")
+    if len(trained):
+        activation, sb2 = trained["activation"].iloc[0], float(trained["sigma_b2"].iloc[0])
+        acc = (trained.groupby(["sigma_w2", "depth"])["score"].mean().reset_index())
+        _phase_axes(axes[0][-1], acc, "score", activation, sb2, "accuracy after training",
+                    log=False)
+        axes[0][-1].set_title(f"trained on digits: {activation}, sigma_b^2 = {sb2:g}",
+                              fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def correlation_figure(rows):
+    """1 - c against depth in the ordered phase, with theory's slope exp(-depth / xi_c)."""
+    data = _mean_field_frame(rows[rows["grid"] == "at_init"])
+    panels = sorted({(a, b) for a, b in zip(data["activation"], data["sigma_b2"],
+                                            strict=True)})
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False)
+    for ax, (activation, sb2) in zip(axes[0], panels, strict=True):
+        part = data[(data["activation"] == activation) & (data["sigma_b2"] == sb2)]
+        levels = sorted(part["sigma_w2"].unique())
+        colors = plt.cm.viridis(np.linspace(0, 0.9, len(levels)))
+        for sw2, color in zip(levels, colors, strict=True):
+            by = part[part["sigma_w2"] == sw2]
+            curve = (1.0 - by.groupby("depth")["input_correlation_init"].mean()).sort_index()
+            ax.plot(curve.index, curve.clip(lower=1e-16), marker="o", ms=2, color=color,
+                    label=f"{sw2:g}")
+            if theory.chi1(activation, float(sw2), float(sb2)) < 1:
+                xi = theory.xi_c(activation, float(sw2), float(sb2))
+                fit = curve[(curve > XI_FIT_RANGE[0]) & (curve < XI_FIT_RANGE[1])]
+                if len(fit) and xi > 0:
+                    d0, y0 = fit.index[0], fit.iloc[0]
+                    d = np.linspace(d0, curve.index.max(), 50)
+                    ax.plot(d, y0 * np.exp(-(d - d0) / xi), ls="--", color=color, lw=0.8)
+        ax.set_yscale("log")
+        ax.set_ylim(1e-13, 2)
+        ax.set_xlabel("depth")
+        ax.set_ylabel("1 - mean input correlation")
+        ax.set_title(f"{activation}, sigma_b^2 = {float(sb2):g}", fontsize=9)
+        ax.legend(title="sigma_w^2", fontsize=6, title_fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def mean_field_section(rows, figures):
+    rng = np.random.default_rng(RNG_SEED)
+    csv_rows = mean_field_rows(rows, rng) + trainability_rows(rows)
+    parts = ["<h3>Mean-field signal propagation: Poole et al. 2016, Schoenholz et al. 2017</h3>",
+             "<p>Theory says: in the ordered phase (chi1 &lt; 1) every pair of inputs becomes "
+             "perfectly correlated with depth, as exp(-depth / xi_c), so every input gives the "
+             "same output; chi1 = 1 at the critical sigma_w^2; networks train to depth about "
+             "6 xi_c. We measured chi1 as the last hidden layer Jacobian's gain "
+             "(jacobian_gain_init, networks of depth 8 or more), xi_c by fitting "
+             "ln(1 - input_correlation_init) against depth, and trainability as accuracy "
+             f"&ge; {TRAINED_ACCURACY:g} on digits after brief training.</p>"]
+    checks = {}
+    for quantity in ("critical_sigma_w2", "xi_c", "c_star", "trains_within_6_xi_c"):
+        chosen = [r for r in csv_rows if r["quantity"] == quantity]
+        checks[quantity] = (sum(r["agrees"] for r in chosen), len(chosen))
+        if chosen:
+            parts.append(f"<p>{_esc(quantity)}: {checks[quantity][0]} of {len(chosen)} agree."
+                         "</p>")
+            if quantity != "trains_within_6_xi_c":
+                parts.append(_comparison_table(chosen))
+    at_init = rows[rows["grid"] == "at_init"]
+    if len(at_init):
+        parts.append(figures.add(
+            mean_field_figure(rows), "reproduction_mean_field_phase",
+            "median rel_output_std at init over sigma_w^2 and depth",
+            "Median output spread / target spread at initialization (log10) over sigma_w^2 x "
+            "depth; dashed: theory's order-to-chaos boundary (chi1 = 1); red: 6 xi_c. Last "
+            "panel (if trained): mean accuracy after brief training.", wide=True))
+        parts.append(figures.add(
+            correlation_figure(rows), "reproduction_mean_field_correlation",
+            "1 - input correlation against depth",
+            "1 - mean correlation between inputs' last hidden pre-activations at "
+            "initialization; dashed: theory's decay exp(-depth / xi_c) in the ordered phase.",
+            wide=True))
+    trained = [r for r in csv_rows if r["quantity"] == "trains_within_6_xi_c"]
+    if trained:
+        parts.append("<details><summary>Trainability: theory says / we measured</summary>"
+                     + _comparison_table(trained) + "</details>")
+    return "\n".join(parts), csv_rows, checks
+
+
+# -----------------------------------------------------------------------------
+# deep_relu_init: He et al. 2015
+
+
+def scale_rows(rows, rng):
+    """Output scale at init, Glorot over He, by depth, against theory."""
+    data = rows[rows["grid"] == "scale"]
+    out = []
+    for depth, part in data.groupby("depth", sort=True):
+        glorot = part.loc[part["init"] == "glorot", "output_std_init"].to_numpy(float)
+        he = part.loc[part["init"] == "he_normal", "output_std_init"].to_numpy(float)
+        if not (len(glorot) and len(he)):
+            continue
+        width, dataset = int(part["width"].iloc[0]), str(part["dataset"].iloc[0])
+        n_features = _n_features(dataset)
+        sizes = [n_features] + [width] * int(depth) + [1]
+        truth = theory.relu_scale_ratio(sizes[:-1], sizes[1:])
+
+        def ratio(gs):
+            return float(np.sqrt(np.mean(gs[0] ** 2) / np.mean(gs[1] ** 2)))
+
+        measured = ratio([glorot, he])
+        low, high = _bootstrap([glorot, he], ratio, rng)
+        out.append(_row("he2015", "output_scale_glorot_over_he",
+                        _condition(depth=int(depth), width=width,
+                                   two_to_minus_half_depth=2.0 ** (-int(depth) / 2)),
+                        truth, measured, low, high, low <= truth <= high))
+    return out
+
+
+def training_rows(rows):
+    """Does training move the loss (by LOSS_MOVED or more) in the fixed budget? He et al.:
+    Glorot stalls at 30 layers, He trains; both train at 22."""
+    data = rows[rows["grid"] == "train"]
+    out = []
+    for (init, depth), cell in data.groupby(["init", "depth"], sort=True):
+        drop = 1.0 - cell["loss"].astype(float) / cell["loss_init"].astype(float)
+        k = int((drop >= LOSS_MOVED).sum())
+        low, high = rate_interval(k, len(cell))
+        predicted = float(not (init == "glorot" and int(depth) >= 30))
+        measured = k / len(cell)
+        agrees = (measured >= 0.5) == bool(predicted) if int(depth) in (22, 30) else True
+        out.append(_row("he2015", "loss_moves", _condition(init=init, depth=int(depth)),
+                        predicted if int(depth) in (22, 30) else math.nan, measured, low,
+                        high, agrees))
+    return out
+
+
+def deep_relu_figure(rows):
+    scale = rows[rows["grid"] == "scale"]
+    train = rows[rows["grid"] == "train"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax = axes[0]
+    for init, color in (("glorot", "#b03a48"), ("he_normal", "#2b6cb0")):
+        part = scale[scale["init"] == init]
+        rms = part.groupby("depth")["output_std_init"].apply(
+            lambda v: float(np.sqrt(np.mean(np.asarray(v, float) ** 2))))
+        ax.plot(rms.index, rms.to_numpy(), marker="o", color=color, label=init)
+    if len(scale):
+        depths = np.array(sorted(scale["depth"].unique()), float)
+        he = scale[scale["init"] == "he_normal"].groupby("depth")["output_std_init"].apply(
+            lambda v: float(np.sqrt(np.mean(np.asarray(v, float) ** 2))))
+        ax.plot(depths, he.reindex(depths).to_numpy() * 2.0 ** (-depths / 2), ls="--",
+                color="#b03a48", lw=1, label="He x 2^(-L/2)")
+    ax.set_yscale("log")
+    ax.set_xlabel("depth (hidden ReLU layers)")
+    ax.set_ylabel("RMS output spread at init")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    for init, color in (("glorot", "#b03a48"), ("he_normal", "#2b6cb0")):
+        part = train[train["init"] == init]
+        drop = (1.0 - part["loss"].astype(float) / part["loss_init"].astype(float))
+        mean = drop.groupby(part["depth"]).mean()
+        ax.plot(mean.index, mean.to_numpy(), marker="o", color=color, label=init)
+    ax.axhline(LOSS_MOVED, color="#888", ls=":", lw=1)
+    ax.set_xlabel("depth (hidden ReLU layers)")
+    ax.set_ylabel("relative fall of the evaluation loss")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def deep_relu_section(rows, figures):
+    rng = np.random.default_rng(RNG_SEED)
+    csv_rows = scale_rows(rows, rng) + training_rows(rows)
+    scale = [r for r in csv_rows if r["quantity"] == "output_scale_glorot_over_he"]
+    moves = [r for r in csv_rows if r["quantity"] == "loss_moves"]
+    checks = {"scale": (sum(r["agrees"] for r in scale), len(scale)),
+              "moves": (sum(r["agrees"] for r in moves), len(moves))}
+    parts = ["<h3>Deep ReLU networks, Glorot against He: He et al. 2015</h3>",
+             "<p>Theory says: a ReLU layer halves the second moment of its input under Glorot "
+             "scaling (weight variance 1/fan_in for square layers) and keeps it under He's "
+             "(2/fan_in), so the output scale shrinks about 2^(-L/2) under Glorot: exactly "
+             "prod sqrt(fan_in / (fan_in + fan_out)) over the layers. He et al.: a 30-layer "
+             "ReLU network stalls with Glorot and trains with He; at 22 layers both train.</p>",
+             f"<p>Output scale: theory inside the 95% bootstrap interval of the measured "
+             f"ratio at {checks['scale'][0]} of {checks['scale'][1]} depths. Training moves "
+             "the loss as He et al. say: "
+             f"{checks['moves'][0]} of {checks['moves'][1]} (init, depth) cells.</p>",
+             _comparison_table(scale + moves)]
+    if len(rows):
+        parts.append(figures.add(
+            deep_relu_figure(rows), "reproduction_deep_relu_init",
+            "output scale at init and loss fall by depth, Glorot against He",
+            "Left: root mean square of the output spread at initialization; dashed: He's "
+            "times 2^(-L/2). Right: mean relative fall of the evaluation loss after training "
+            f"(dotted: the {LOSS_MOVED:g} that counts as moving).", wide=True))
+    return "\n".join(parts), csv_rows, checks
+
+
+# -----------------------------------------------------------------------------
+# the report's section
+
+SECTIONS = {"mean_field": mean_field_section, "born_dead": born_dead_section,
+            "deep_relu_init": deep_relu_section}
+
+
+def presets_in(df):
+    """The reproduction presets whose grids trained some of the rows."""
+    if "claim" not in df or not len(df):
+        return []
+    claims = df["claim"].dropna().astype(str)
+    return [p for p in PRESETS if claims.str.startswith(f"{p}/").any()]
+
+
+def reproduce(df, figures):
+    """(html, csv rows, {preset: checks}) of every reproduction preset in the rows."""
+    parts, csv_rows, checks = [], [], {}
+    for preset in presets_in(df):
+        text, rows_out, preset_checks = SECTIONS[preset](_rows_of(df, preset), figures)
+        parts.append(text)
+        csv_rows += rows_out
+        checks[preset] = preset_checks
+    return "\n".join(parts), csv_rows, checks
+
+
+def write_csv(csv_rows, sweep_dir):
+    """Write `<sweep_dir>/reproduction.csv` (atomically); returns its path."""
+    path = Path(sweep_dir) / CSV_NAME
+    partial = path.with_name(f".{CSV_NAME}.tmp")
+    pd.DataFrame(csv_rows, columns=CSV_COLUMNS).to_csv(partial, index=False)
+    partial.replace(path)
+    return path
+
+
+def section(df, figures):
+    """The report's "Theory reproduced" section ("" for an ordinary sweep); also writes
+    reproduction.csv into the sweep folder (the parent of the figures folder)."""
+    if not presets_in(df):
+        return ""
+    text, csv_rows, _ = reproduce(df, figures)
+    write_csv(csv_rows, Path(figures.folder).parent)
+    return (f'<section id="theory"><h2>Theory reproduced</h2>\n{text}\n'
+            f"<p>Every comparison is also in {CSV_NAME} in the sweep folder.</p></section>")

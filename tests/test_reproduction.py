@@ -1,0 +1,101 @@
+"""The theory presets at reduced size: each sweep writes its report section, its figure and
+reproduction.csv with the documented columns (the shape of the result, not the numbers)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import reproduction
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def preset_sweep(tmp_path, preset, *overrides):
+    out = tmp_path / preset
+    proc = subprocess.run(
+        [sys.executable, "run.py", "-m", f"experiment={preset}", *overrides,
+         "hydra.launcher.progress=false", f"hydra.sweep.dir={out}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_csv(out / reproduction.CSV_NAME)
+    assert list(table.columns) == reproduction.CSV_COLUMNS
+    assert table["agrees"].isin([True, False]).all()
+    html = (out / "report.html").read_text()
+    assert '<section id="theory"><h2>Theory reproduced</h2>' in html
+    return out, table, html
+
+
+@pytest.mark.slow
+def test_born_dead_preset(tmp_path):
+    out, table, html = preset_sweep(tmp_path, "born_dead", "replicates=30",
+                                    "theory_grid.depth=[1,8]", "theory_grid.width=[2,3]")
+    assert set(table["paper"]) == {"lu2020"}
+    assert sorted(table["quantity"].unique()) == ["p_born_dead", "p_born_dead_rai"]
+    bound = table[table["quantity"] == "p_born_dead"].set_index("condition")
+    assert len(bound) == 4  # one row per (width, depth)
+    assert bound.loc["width=2 depth=8", "theory"] == pytest.approx(1 - 0.75 ** 8)
+    assert ((table["ci_low"] <= table["measured"]) & (table["measured"] <= table["ci_high"])).all()
+    assert (out / "figures" / "reproduction_born_dead.png").stat().st_size > 1000
+    assert "Born dead: Lu et al. 2020" in html
+
+
+@pytest.mark.slow
+def test_mean_field_preset(tmp_path):
+    out, table, html = preset_sweep(
+        tmp_path, "mean_field", "model.width=32", "theory_grid.activation=[tanh]",
+        "theory_grid.sigma_b=[0.22360679774997896]",
+        "theory_grid.sigma_w=[0.7071067811865476,1.5,2.0]", "theory_grid.depth=[1,8,16,32]",
+        "theory_grid.replicates=2", "theory_grid.train_sigma_w=[1.0]",
+        "theory_grid.train_depth=[2]", "theory_grid.train_replicates=1",
+        "theory_grid.train_samples=64", "theory_grid.epochs=1")
+    quantities = set(table["quantity"])
+    assert {"critical_sigma_w2", "xi_c", "c_star", "trains_within_6_xi_c"} <= quantities
+    critical = table[table["quantity"] == "critical_sigma_w2"].iloc[0]
+    assert critical["paper"] == "poole2016"
+    assert critical["condition"] == "activation=tanh sigma_b2=0.05"
+    assert critical["theory"] == pytest.approx(1.761, abs=1e-3)
+    assert 0.5 < critical["measured"] < 4.0
+    for name in ("phase", "correlation"):
+        assert (out / "figures" / f"reproduction_mean_field_{name}.png").exists()
+    assert "Mean-field signal propagation" in html
+
+
+@pytest.mark.slow
+def test_deep_relu_init_preset(tmp_path):
+    out, table, html = preset_sweep(
+        tmp_path, "deep_relu_init", "theory_grid.width=16", "theory_grid.scale_depth=[1,6]",
+        "theory_grid.scale_replicates=6", "theory_grid.train_depth=[3]",
+        "theory_grid.train_replicates=1", "theory_grid.train_epochs=1")
+    scale = table[table["quantity"] == "output_scale_glorot_over_he"].set_index("condition")
+    assert len(scale) == 2 and set(table["paper"]) == {"he2015"}
+    # regression (10 features) -> 16 x 6 -> 1: sqrt(10/26 * (16/32)^5 * 16/17)
+    six = scale.index[scale.index.str.startswith("depth=6 ")][0]
+    assert scale.loc[six, "theory"] == pytest.approx(np.sqrt(10 / 26 * 0.5 ** 5 * 16 / 17))
+    assert set(table.loc[table["quantity"] == "loss_moves", "condition"]) == {
+        "init=glorot depth=3", "init=he_normal depth=3"}
+    assert (out / "figures" / "reproduction_deep_relu_init.png").exists()
+    assert "Glorot against He" in html
+
+
+def test_ordinary_sweeps_get_no_section(tmp_path):
+    class Figures:
+        folder = tmp_path / "figures"
+
+    frame = pd.DataFrame({"claim": pd.array([None, "high_lr"], dtype="string")})
+    assert reproduction.section(frame, Figures()) == ""
+    assert not (tmp_path / reproduction.CSV_NAME).exists()
+
+
+def test_fits_on_literal_data():
+    # ln(1 - c) falling by 1/4 per layer: xi = 4; points outside the fit range are ignored
+    depths = np.array([1, 2, 4, 8, 12, 16])
+    assert reproduction.fit_xi(depths, 0.04 * np.exp(-depths / 4.0)) == pytest.approx(4.0)
+    assert np.isnan(reproduction.fit_xi([1, 2], [0.01, 0.001]))
+    # gain 0.5 at sigma_w^2 = 1 and 2 at 3: ln crosses 0 half way, at 2
+    assert reproduction.critical_crossing([1.0, 3.0], [0.5, 2.0]) == pytest.approx(2.0)
+    assert np.isnan(reproduction.critical_crossing([1.0, 3.0], [0.5, 0.9]))
