@@ -25,6 +25,7 @@ Example:
 import contextlib
 import gc
 import json
+import logging
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,17 @@ from experiments.init import NumpyInitializer, layer_seed, make_initializer
 from experiments.model import build_model, output_units, uses_bias
 from experiments.regularization import make_regularization
 from experiments.train import HISTORY_METRICS, epoch_orders, fit_targets, network_result
+
+
+class _NoRetracingNotice(logging.Filter):
+    """Every network shape has its own programs, so TensorFlow's "triggered tf.function
+    retracing" notice is expected here: keep it off the user's terminal, nothing else."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_NoRetracingNotice())
 
 JIT_COMPILE = True  # training under XLA: each step is a few fused kernels, ~4x faster than TF's
 # The probes run ~20 times per chunk: plain TF graphs start faster than XLA compiles, and
