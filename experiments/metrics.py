@@ -241,12 +241,16 @@ def decision_collapsed(pred_classes, true_classes, threshold=DECISION_THRESHOLD)
     return _one(decision_collapsed_batch(pred, true, threshold))
 
 
+def _class_rows(pred_classes, true_classes):
+    """Predicted and true classes as (K, n) arrays, one row per network."""
+    pred, true = np.asarray(pred_classes), np.asarray(true_classes)
+    return pred.reshape(len(pred), -1), true.reshape(len(true), -1)
+
+
 @_quiet
 def balanced_accuracy_batch(pred_classes, true_classes):
     """Batched balanced_accuracy: (K, n) predicted and true classes -> (K,) float."""
-    pred = np.asarray(pred_classes)
-    true = np.asarray(true_classes)
-    pred, true = pred.reshape(len(pred), -1), true.reshape(len(true), -1)
+    pred, true = _class_rows(pred_classes, true_classes)
     if pred.shape[1] == 0:
         return np.full(len(pred), np.nan)
     classes = np.union1d(np.unique(true), np.unique(pred))
@@ -728,9 +732,7 @@ def mean_squared_error(pred, y):
 
 def accuracy_batch(pred_classes, true_classes):
     """Batched accuracy: (K, n) predicted and true classes -> (K,) float; NaN if n = 0."""
-    pred = np.asarray(pred_classes)
-    true = np.asarray(true_classes)
-    pred, true = pred.reshape(len(pred), -1), true.reshape(len(true), -1)
+    pred, true = _class_rows(pred_classes, true_classes)
     if pred.shape[1] == 0:
         return np.full(len(pred), np.nan)
     return np.mean(pred == true, axis=1)
