@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import aggregate, claims, claims_report, plots, reproduction, style
+from analysis import aggregate, claims, claims_report, html_table, plots, reproduction, style
 from analysis.load import load_claims, load_history, load_runs
 
 FIGURE_DIR = "figures"
@@ -62,24 +62,7 @@ figure.wide figcaption { max-width: none; }
 """ + claims_report.CSS
 
 
-def _table(headers, rows, text_columns=()):
-    """HTML table; every header and cell is escaped.
-
-    Args:
-        headers: Column titles.
-        rows: Lists of already formatted cell strings.
-        text_columns: Indices of left-aligned (text) columns.
-    """
-
-    def cell(tag, i, value):
-        css = ' class="text"' if i in text_columns else ""
-        return f"<{tag}{css}>{html.escape(str(value))}</{tag}>"
-
-    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
-    body = "\n".join(
-        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows
-    )
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+_table = html_table.table
 
 
 def _percent(share):

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import html_table
 from analysis.plots import plt
 from analysis.stats import rate_interval
 from experiments import theory
@@ -100,13 +101,6 @@ def _esc(value):
     return html.escape(str(value))
 
 
-def _table(headers, rows):
-    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
-    body = "\n".join("<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in row) + "</tr>"
-                     for row in rows)
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
-
-
 def _number(value):
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
@@ -115,7 +109,7 @@ def _number(value):
 
 def _comparison_table(rows):
     """'Theory says / we measured' table of CSV rows."""
-    return _table(
+    return html_table.table(
         ["quantity", "condition", "theory says", "we measured [95% CI]", "agrees"],
         [[r["quantity"], r["condition"], _number(r["theory"]),
           f"{_number(r['measured'])} [{_number(r['ci_low'])}, {_number(r['ci_high'])}]",
