@@ -17,7 +17,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import get_scorer
 
 from analysis import stats
-from experiments.schema import FACTOR_COLUMNS
+from experiments.storage.schema import FACTOR_COLUMNS
 
 N_RESAMPLES = 1000  # bootstrap resamples of the main effect's range (factor_ranking)
 CONFIDENCE = 0.95

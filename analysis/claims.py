@@ -31,7 +31,7 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis import stats, style
-from experiments.schema import FACTOR_COLUMNS
+from experiments.storage.schema import FACTOR_COLUMNS
 
 FLOAT_REL_TOL = 1e-9  # a number in a filter matches a column value within this relative tolerance
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from experiments.schema import HISTORY_COLUMNS, all_columns
+from experiments.storage.schema import HISTORY_COLUMNS, all_columns
 
 # Hydra's saved configuration of a multirun, in the sweep folder.
 MULTIRUN_CONFIG = "multirun.yaml"
@@ -70,7 +70,7 @@ def load_runs(sweep_dir):
         sweep_dir: The sweep folder (str or Path).
 
     Returns:
-        DataFrame with (at least) the columns of `experiments.schema.all_columns()`.
+        DataFrame with (at least) the columns of `experiments.storage.schema.all_columns()`.
 
     Raises:
         FileNotFoundError: No runs folder, or no readable Parquet file in it.

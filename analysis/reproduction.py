@@ -22,7 +22,7 @@ from analysis import html_table
 from analysis.plots import plt
 from analysis.stats import rate_interval
 from experiments import theory
-from experiments.dataset import DATASET, REAL_SIZES
+from experiments.variants.dataset import DATASET, REAL_SIZES
 
 CSV_NAME = "reproduction.csv"
 CSV_COLUMNS = ["paper", "quantity", "condition", "theory", "measured", "ci_low", "ci_high",

@@ -117,10 +117,10 @@ def train_one(cfg, seed):
     watches the whole run); returns (model, data, AutoTrainerRules, seconds)."""
     import keras
 
-    from experiments.dataset import make_dataset
+    from experiments.variants.dataset import make_dataset
     from experiments.doctor.autotrainer import AutoTrainerRules
-    from experiments.model import HEADS, build_model
-    from experiments.optimizer import make_optimizer
+    from experiments.variants.model import HEADS, build_model
+    from experiments.variants.optimizer import make_optimizer
     from experiments.train import epoch_batches, epoch_orders, fit_targets
 
     keras.utils.set_random_seed(seed)
@@ -298,10 +298,10 @@ def overhead(repeats):
     time spent inside the callback itself (less noisy on a shared machine)."""
     import keras
 
-    from experiments.dataset import make_dataset
+    from experiments.variants.dataset import make_dataset
     from experiments.doctor import CollapseMonitor
-    from experiments.model import HEADS, build_model
-    from experiments.optimizer import make_optimizer
+    from experiments.variants.model import HEADS, build_model
+    from experiments.variants.optimizer import make_optimizer
     from experiments.train import fit_targets
 
     cfg = compose_config("moons", [])

@@ -132,7 +132,7 @@ def main():
     parser.add_argument("--large", action="store_true", help="also a 20,000-network grid")
     args = parser.parse_args()
 
-    from experiments.dataset import make_dataset
+    from experiments.variants.dataset import make_dataset
 
     configs = grid_configs()
     jobs = [(cfg, r) for cfg in configs for r in range(cfg.replicates)]

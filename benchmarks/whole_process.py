@@ -149,7 +149,7 @@ def subset_sweep(source, target, n_configs):
     """A sweep folder with the rows of the first `n_configs` configurations of `source`."""
     import pandas as pd
 
-    from experiments.results import runs_frame
+    from experiments.storage.results import runs_frame
 
     runs = pd.concat(pd.read_parquet(p) for p in sorted(Path(source, "runs").glob("*.parquet")))
     keep = sorted(runs["config_id"].unique())[:n_configs]

@@ -37,12 +37,12 @@ import tensorflow as tf
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import metrics
-from experiments.activation import ACTIVATION, keras_activation
-from experiments.bias_init import make_bias_initializer
-from experiments.dataset import make_dataset
-from experiments.init import NumpyInitializer, layer_seed, make_initializer
-from experiments.model import build_model, output_units, uses_bias
-from experiments.regularization import make_regularization
+from experiments.variants.activation import ACTIVATION, keras_activation
+from experiments.variants.bias_init import make_bias_initializer
+from experiments.variants.dataset import make_dataset
+from experiments.variants.init import NumpyInitializer, layer_seed, make_initializer
+from experiments.variants.model import build_model, output_units, uses_bias
+from experiments.variants.regularization import make_regularization
 from experiments.train import HISTORY_METRICS, epoch_orders, fit_targets, network_result
 
 
@@ -90,7 +90,7 @@ def _prefer_fast_xla_compiles():
 
 _prefer_fast_xla_compiles()
 
-# Keras's defaults for the optimizers built by experiments.optimizer.
+# Keras's defaults for the optimizers built by experiments.variants.optimizer.
 ADAM_BETA_1, ADAM_BETA_2, RMSPROP_RHO, EPSILON = 0.9, 0.999, 0.9, 1e-7
 
 
@@ -142,7 +142,7 @@ class _Member:
     index: int  # position in the jobs list
     settings: _Settings
     seed: int
-    data: object  # experiments.dataset.Data
+    data: object  # experiments.variants.dataset.Data
     n_out: int  # output units
     orders: list  # epoch_orders(...): the training-row order of every epoch
     l1: float
@@ -985,7 +985,7 @@ def member_model(cfg, n_features, task, n_classes, weights):
         weights: numpy arrays in Keras get_weights() order, as train_many returns them.
 
     Returns:
-        keras.Sequential built by experiments.model.build_model, with `weights` set.
+        keras.Sequential built by experiments.variants.model.build_model, with `weights` set.
     """
     model = build_model(cfg, n_features, task, n_classes, seed=0)
     model.set_weights(weights)

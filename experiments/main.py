@@ -10,7 +10,7 @@ import sys
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
-from experiments.registry import ConfigError
+from experiments.variants.registry import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def results_dir():
 
 def main(cfg):
     """Hydra task function. Returns the number of collapsed networks of this configuration."""
-    from experiments.runner import collapsed_count, describe, run_config
+    from experiments.sweep.runner import collapsed_count, describe, run_config
 
     try:
         frame = run_config(cfg, results_dir())

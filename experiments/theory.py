@@ -52,7 +52,7 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-# name -> (phi, phi'), numpy, as Keras defines them (experiments.activation names)
+# name -> (phi, phi'), numpy, as Keras defines them (experiments.variants.activation names)
 ACTIVATIONS = {
     "tanh": (np.tanh, lambda x: 1.0 - np.tanh(x) ** 2),
     "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),

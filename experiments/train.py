@@ -11,9 +11,9 @@ import numpy as np
 import tensorflow as tf
 
 from experiments import catalogue, metrics
-from experiments.dataset import Data, make_dataset
-from experiments.model import HEADS, build_model
-from experiments.optimizer import make_optimizer
+from experiments.variants.dataset import Data, make_dataset
+from experiments.variants.model import HEADS, build_model
+from experiments.variants.optimizer import make_optimizer
 
 HISTORY_METRICS = catalogue.HISTORY_METRICS
 

@@ -16,7 +16,7 @@ import pytest
 from analysis import aggregate, plots, style
 from analysis.load import load_history, load_runs
 from analysis.report import main, write_report
-from experiments.schema import FACTOR_COLUMNS, HISTORY_COLUMNS, all_columns
+from experiments.storage.schema import FACTOR_COLUMNS, HISTORY_COLUMNS, all_columns
 
 REPO = Path(__file__).resolve().parents[1]
 

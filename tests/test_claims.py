@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from analysis import aggregate, claims, stats
 from analysis.load import load_claims
 from analysis.report import write_report
-from experiments.schema import HISTORY_COLUMNS
+from experiments.storage.schema import HISTORY_COLUMNS
 from tests.test_analysis import run_row, runs_frame, write_sweep
 
 Z2 = float(sps.norm.ppf(0.975)) ** 2  # z^2 of a two-sided 95% interval, 3.8415

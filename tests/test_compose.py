@@ -1,4 +1,4 @@
-"""Jobs composed by experiments.compose equal Hydra's own composition of each job."""
+"""Jobs composed by experiments.sweep.compose equal Hydra's own composition of each job."""
 
 import itertools
 from pathlib import Path
@@ -10,8 +10,8 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from experiments.compose import Composer, unknown_option
-from experiments.config import config_id
+from experiments.sweep.compose import Composer, unknown_option
+from experiments.sweep.config import config_id
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 

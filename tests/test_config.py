@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments.config import REGISTRIES, config_id, factor_values, validate
-from experiments.registry import ConfigError
+from experiments.sweep.config import REGISTRIES, config_id, factor_values, validate
+from experiments.variants.registry import ConfigError
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 

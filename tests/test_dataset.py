@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from experiments.dataset import DATASET, N_PROTOTYPES, make_dataset
+from experiments.variants.dataset import DATASET, N_PROTOTYPES, make_dataset
 
 
 def data(make_cfg, *overrides, seed=0):
@@ -102,8 +102,8 @@ def test_fixed_eval_rows_of_a_shipped_set_are_never_trained_on(make_cfg):
 
 
 def test_eval_samples_is_validated(make_cfg):
-    from experiments.config import validate
-    from experiments.registry import ConfigError
+    from experiments.sweep.config import validate
+    from experiments.variants.registry import ConfigError
 
     with pytest.raises(ConfigError, match=r"dataset.eval_samples=4: must be an integer >= 8"):
         validate(make_cfg("dataset.eval_samples=4"))

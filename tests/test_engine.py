@@ -14,7 +14,7 @@ from hydra import compose, initialize
 from hydra.core.global_hydra import GlobalHydra
 
 from experiments import engine
-from experiments.dataset import make_dataset
+from experiments.variants.dataset import make_dataset
 from experiments.train import Probe, train_keras
 
 INITS = ["zeros", "constant", "random_normal", "random_normal_large", "glorot", "glorot_normal",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import store
-from experiments.registry import ConfigError
+from experiments.storage import store
+from experiments.variants.registry import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ["init=zeros,constant,glorot,he_normal", "lr=0.1,1", "replicates=2", "epochs=3",
@@ -160,7 +160,7 @@ def test_more_replicates_extend_the_same_sweep(tmp_path):
 
 BROKEN = """
 import runpy, sys
-from experiments.init import INIT
+from experiments.variants.init import INIT
 
 @INIT.register("broken")
 def broken(params, seed):

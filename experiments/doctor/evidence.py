@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from experiments import metrics
-from experiments.model import HEADS
+from experiments.variants.model import HEADS
 
 MAX_ROWS = 2048  # rows the network is measured on (a seeded sample of larger data)
 KNN_ROWS = 2000  # rows the label check uses

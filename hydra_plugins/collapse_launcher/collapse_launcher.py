@@ -1,7 +1,7 @@
 """The default launcher of `python run.py -m`: check everything, then train networks together.
 
 1. Take every job's configuration from the `collapse` sweeper, which composed and validated
-   them (experiments.compose); with another sweeper, compose and validate them here. A bad
+   them (experiments.sweep.compose); with another sweeper, compose and validate them here. A bad
    value stops the sweep with one line before anything is trained.
 2. Skip the replicates already stored in the sweep folder (resume); the `collapse` sweeper has
    already checked the folder (another sweep, unreadable files, `fresh=true`).
@@ -71,7 +71,7 @@ class CollapseLauncher(Launcher):
         """Run every job; `configs`: their validated configurations, if the sweeper has them."""
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-        from experiments.compose import Composer, validate_jobs
+        from experiments.sweep.compose import Composer, validate_jobs
 
         if configs is None:
             configs = validate_jobs(self.hydra_context.config_loader, self.config,
@@ -98,7 +98,7 @@ class CollapseLauncher(Launcher):
         return ret
 
     def _launch_batched(self, job_overrides, configs, initial_job_idx, sweep_dir):
-        from experiments.config import config_id
+        from experiments.sweep.config import config_id
 
         ids = [config_id(cfg) for cfg in configs]
         outcome = self._train_batched(configs, ids, sweep_dir)
@@ -122,7 +122,7 @@ class CollapseLauncher(Launcher):
 
     def _stored(self, sweep_dir):
         """{config_id: stored replicates} of the sweep folder (the sweeper checked it)."""
-        from experiments import store
+        from experiments.storage import store
 
         try:
             rows = store.stored_runs(sweep_dir)
@@ -136,8 +136,8 @@ class CollapseLauncher(Launcher):
         """Train every missing network in blocks; {config_id: (collapsed, tracebacks)}."""
         from tqdm import tqdm
 
-        from experiments import store
-        from experiments.blocks import make_blocks, train_block
+        from experiments.storage import store
+        from experiments.sweep.blocks import make_blocks, train_block
 
         stored, stored_collapsed = self._stored(sweep_dir)
         pending, seen = [], set()
@@ -156,7 +156,7 @@ class CollapseLauncher(Launcher):
         with tqdm(total=total, unit="net", desc="training", disable=not self.progress,
                   file=sys.stderr) as bar:
             if self.executor == "ray":
-                from experiments.ray_executor import run_blocks
+                from experiments.sweep.ray_executor import run_blocks
 
                 new.update(run_blocks(blocks, sweep_dir, self.chunk_size, bar.update,
                                       self.ray_address))
@@ -171,7 +171,7 @@ class CollapseLauncher(Launcher):
 
 def _reporter(outcome):
     """A task function that reports, in the job's log, what was written for its job."""
-    from experiments.config import config_id
+    from experiments.sweep.config import config_id
 
     def report(cfg):
         cid = config_id(cfg)

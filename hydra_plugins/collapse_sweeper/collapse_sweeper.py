@@ -4,7 +4,7 @@ Without `grids` it sweeps the product of the command line's values, as Hydra's b
 does. With `grids` (a list of `{name, grid}` entries, as experiment presets write them; a
 `grid` may itself be a list of grids) it sweeps the union of each grid's product, crossed with
 the command line, and sets `tag_key` to the entry's name in every job of that grid. Every job is
-composed and validated once (experiments.compose), before anything is written; all jobs go to
+composed and validated once (experiments.sweep.compose), before anything is written; all jobs go to
 the launcher in one call, so the batched engine sees the whole sweep.
 
 Example (conf/experiment/seed_claims.yaml):
@@ -93,8 +93,8 @@ class CollapseSweeper(Sweeper):
         return jobs
 
     def sweep(self, arguments):
-        from experiments import store
-        from experiments.compose import validate_jobs
+        from experiments.storage import store
+        from experiments.sweep.compose import validate_jobs
 
         jobs = self.job_overrides(arguments)
         configs = validate_jobs(self.hydra_context.config_loader, self.config, jobs)

@@ -1,6 +1,6 @@
 """Hidden-layer activations: the `activation` config group (names are Keras's)."""
 
-from experiments.registry import Registry
+from experiments.variants.registry import Registry
 
 ACTIVATION = Registry("activation")
 

@@ -1,7 +1,7 @@
 """Weight initializers: the `init` config group.
 
 Every Dense kernel of the network (output layer included) uses the chosen initializer; biases
-follow the `bias_init` group (experiments.bias_init), except under `rai`, which draws each
+follow the `bias_init` group (experiments.variants.bias_init), except under `rai`, which draws each
 layer's kernel and bias together.
 
 Each layer draws from its own seed, `layer_seed(seed, layer)`: independent across replicates
@@ -14,7 +14,7 @@ Example:
 import keras
 import numpy as np
 
-from experiments.registry import Registry
+from experiments.variants.registry import Registry
 
 INIT = Registry("init")
 

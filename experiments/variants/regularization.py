@@ -4,7 +4,7 @@
 Dropout layer placed after every hidden layer.
 """
 
-from experiments.registry import Registry
+from experiments.variants.registry import Registry
 
 REGULARIZATION = Registry("regularization")
 

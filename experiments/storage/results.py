@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.schema import HISTORY_COLUMNS, all_columns
+from experiments.storage.schema import HISTORY_COLUMNS, all_columns
 
 
 def runs_frame(rows):

@@ -37,7 +37,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf import OmegaConf, open_dict
 
-from experiments.registry import ConfigError
+from experiments.variants.registry import ConfigError
 
 # What Hydra records of a job's own overrides; every other part of the hydra node is the sweep's.
 _JOB_RECORDS = ("overrides", "runtime.choices", "job.override_dirname")
@@ -337,7 +337,7 @@ def validate_jobs(loader, sweep_config, job_overrides):
     Returns:
         Every job's resolved configuration, a Plain (no hydra node).
     """
-    from experiments.config import validate  # its registries: only once a sweep starts
+    from experiments.sweep.config import validate  # its registries: only once a sweep starts
 
     composer, configs = Composer(loader, sweep_config), []
     for overrides in job_overrides:

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def _train_block_task(block, out_dir, chunk_size):
-    from experiments.blocks import train_block
+    from experiments.sweep.blocks import train_block
 
     return train_block(block, out_dir, chunk_size)
 

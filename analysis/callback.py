@@ -17,8 +17,8 @@ class ReportCallback(Callback):
     def on_run_start(self, config, **kwargs):
         """A refused single run leaves nothing on disk: check it before Hydra's run_job makes
         its folder and log (a sweep's jobs are checked by the collapse sweeper)."""
-        from experiments.config import validate
-        from experiments.registry import ConfigError
+        from experiments.sweep.config import validate
+        from experiments.variants.registry import ConfigError
 
         try:
             validate(config)

@@ -7,11 +7,11 @@ binary cross-entropy, softmax + categorical cross-entropy, or linear + mean squa
 
 import keras
 
-from experiments.activation import keras_activation
-from experiments.bias_init import make_bias_initializer
-from experiments.init import layer_seed, make_initializer
-from experiments.registry import Registry
-from experiments.regularization import make_regularization
+from experiments.variants.activation import keras_activation
+from experiments.variants.bias_init import make_bias_initializer
+from experiments.variants.init import layer_seed, make_initializer
+from experiments.variants.registry import Registry
+from experiments.variants.regularization import make_regularization
 
 MODEL = Registry("model")
 

@@ -7,14 +7,14 @@ import numbers
 
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.activation import ACTIVATION
-from experiments.bias_init import BIAS_INIT, bias_option
-from experiments.dataset import DATASET, check_dataset
-from experiments.init import INIT
-from experiments.model import MODEL
-from experiments.optimizer import OPTIMIZER
-from experiments.registry import ConfigError
-from experiments.regularization import REGULARIZATION
+from experiments.variants.activation import ACTIVATION
+from experiments.variants.bias_init import BIAS_INIT, bias_option
+from experiments.variants.dataset import DATASET, check_dataset
+from experiments.variants.init import INIT
+from experiments.variants.model import MODEL
+from experiments.variants.optimizer import OPTIMIZER
+from experiments.variants.registry import ConfigError
+from experiments.variants.regularization import REGULARIZATION
 
 REGISTRIES = {
     "init": INIT,
@@ -123,7 +123,7 @@ def config_id(cfg):
 
 
 def factor_values(cfg):
-    """The factor columns of a results row (see experiments.schema.FACTOR_COLUMNS)."""
+    """The factor columns of a results row (see experiments.storage.schema.FACTOR_COLUMNS)."""
     nan = float("nan")
     data = cfg.dataset
     return {

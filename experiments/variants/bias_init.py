@@ -1,7 +1,7 @@
 """Bias initializers: the `bias_init` config group.
 
 Applies to every Dense bias, hidden and output layers (none with `model.use_bias=false`).
-Under `init=rai` the biases are part of RAI's draw (experiments.init), not of this group.
+Under `init=rai` the biases are part of RAI's draw (experiments.variants.init), not of this group.
 
 Example:
     python run.py -m init=variance_scaling bias_init=normal bias_init.stddev=0.2236
@@ -9,8 +9,8 @@ Example:
 
 import numpy as np
 
-from experiments.init import NumpyInitializer, RandomizedAsymmetric, layer_seed
-from experiments.registry import Registry
+from experiments.variants.init import NumpyInitializer, RandomizedAsymmetric, layer_seed
+from experiments.variants.registry import Registry
 
 BIAS_INIT = Registry("bias_init")
 

@@ -15,11 +15,11 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
-from experiments import store
-from experiments.config import config_id, factor_values, validate
-from experiments.dataset import dataset_size
-from experiments.results import history_frame, runs_frame, write_block
-from experiments.schema import SCHEMA_VERSION
+from experiments.storage import store
+from experiments.sweep.config import config_id, factor_values, validate
+from experiments.variants.dataset import dataset_size
+from experiments.storage.results import history_frame, runs_frame, write_block
+from experiments.storage.schema import SCHEMA_VERSION
 from experiments.train import train_keras
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def guarded(train, cfg, seed):
 
 
 def write_configs(trained_configs, out_dir, engine):
-    """Write the rows and history of networks just trained, as one block (experiments.results).
+    """Write the rows and history of networks just trained, as one block (experiments.storage.results).
 
     Args:
         trained_configs: list of (cfg, config_id, {replicate: (result, history, duration_s)}).

@@ -9,7 +9,7 @@ killed sweep keeps every finished block), and sent whole to a Ray task when
 import logging
 import time
 
-from experiments.runner import train_replicates, write_configs
+from experiments.sweep.runner import train_replicates, write_configs
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
-from experiments.registry import ConfigError, Registry
+from experiments.variants.registry import ConfigError, Registry
 
 DATASET = Registry("dataset")
 N_PROTOTYPES = 3  # rows that duplicate_share copies: "low diversity"

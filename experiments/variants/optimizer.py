@@ -1,6 +1,6 @@
 """Optimizers: the `optimizer` config group, with Keras's default hyper-parameters."""
 
-from experiments.registry import Registry
+from experiments.variants.registry import Registry
 
 OPTIMIZER = Registry("optimizer")
 
