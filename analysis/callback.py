@@ -3,6 +3,7 @@ when a multirun ends, and say what failed."""
 
 import logging
 import sys
+import threading
 
 from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
@@ -25,6 +26,13 @@ class ReportCallback(Callback):
         except ConfigError as exc:
             print(f"collapse-lab: {exc}", file=sys.stderr)
             sys.exit(2)
+
+    def on_multirun_start(self, config, **kwargs):
+        """Load the report's libraries (~2 s) on a thread while the jobs are composed and
+        trained: the sweep's process is otherwise waiting for the training process."""
+        from experiments.storage import store  # noqa: F401  (the modules both threads import)
+
+        threading.Thread(target=_load_report, daemon=True, name="load-report").start()
 
     def on_job_end(self, config, job_return, **kwargs):
         if job_return.status == JobStatus.FAILED:
@@ -49,3 +57,8 @@ class ReportCallback(Callback):
                   f"{self.failed_jobs} jobs raised; see {path} and the jobs' logs",
                   file=sys.stderr)
             sys.exit(1)
+
+
+def _load_report():
+    import analysis.load  # noqa: F401
+    import analysis.report  # noqa: F401

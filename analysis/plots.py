@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.colors import Normalize, SymLogNorm  # noqa: E402
+from seaborn.utils import relative_luminance  # noqa: E402
 
 from analysis import style  # noqa: E402
 from analysis.aggregate import sorted_levels  # noqa: E402
@@ -80,22 +81,21 @@ def collapse_heatmap(cells, row, col, value="collapse_rate", ax=None):
     norm, cmap = _norm(value, values)
     formatter = style.format_rate if value in RATE_VALUES else style.format_number
     marked = np.nan_to_num(diverged) > 0
-    annotations = np.empty(values.shape, dtype=object)
-    for i, j in np.ndindex(values.shape):
-        annotations[i, j] = formatter(values[i, j]) + (style.DIVERGED_MARK if marked[i, j] else "")
     ax.set_facecolor(style.MISSING_COLOR)
-    sns.heatmap(
-        pd.DataFrame(values),
-        mask=np.isnan(values),
-        annot=annotations,
-        fmt="",
-        cmap=cmap,
-        norm=norm,
-        linewidths=0.8,
-        linecolor="white",
-        cbar_kws={"label": style.display_name(value)},
-        ax=ax,
-    )
+    # seaborn's heatmap, drawn with matplotlib directly: sns.heatmap renders the whole figure
+    # once per call to check its tick labels, which was most of a report's time.
+    mesh = ax.pcolormesh(np.ma.masked_invalid(values), cmap=sns.color_palette(cmap, as_cmap=True),
+                         norm=norm, edgecolors="white", linewidth=0.8)
+    ax.set(xlim=(0, values.shape[1]), ylim=(values.shape[0], 0))  # first row on top
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.tick_params(length=0)
+    ax.figure.colorbar(mesh, ax=ax, label=style.display_name(value)).outline.set_visible(False)
+    colours = mesh.to_rgba(np.nan_to_num(values))
+    for i, j in zip(*np.nonzero(~np.isnan(values)), strict=True):
+        text = formatter(values[i, j]) + (style.DIVERGED_MARK if marked[i, j] else "")
+        ink = ".15" if relative_luminance(colours[i, j]) > 0.408 else "w"  # seaborn's rule
+        ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", color=ink)
     missing = np.isnan(values)
     for i, j in zip(*np.nonzero(missing), strict=True):
         if n[i, j] == 0:
@@ -119,6 +119,17 @@ def collapse_heatmap(cells, row, col, value="collapse_rate", ax=None):
         notes.append("grey: no value")
     title = style.display_name(value)
     ax.set_title(title + ("\n" + "; ".join(notes) if notes else ""), fontsize=10)
+    return fig
+
+
+def pair_heatmaps(cells, row, col, values):
+    """One figure of `collapse_heatmap` panels side by side, one per statistic in `values`
+    (one figure per pair of factors: half the layout and encoding work of one per panel)."""
+    width, height = _heatmap_size(len(sorted_levels(cells[row])), len(sorted_levels(cells[col])))
+    fig, axes = plt.subplots(1, len(values), figsize=(width * len(values), height),
+                             layout="constrained", squeeze=False)
+    for value, ax in zip(values, axes[0], strict=True):
+        collapse_heatmap(cells, row, col, value=value, ax=ax)
     return fig
 
 

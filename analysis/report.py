@@ -105,7 +105,9 @@ class FigureWriter:
 
     def add(self, fig, name, alt, caption, wide=False):
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=style.DPI, bbox_inches="tight")
+        # A figure with a layout engine already fits its artists: "tight" would draw it twice.
+        tight = "tight" if fig.get_layout_engine() is None else None
+        fig.savefig(buffer, format="png", dpi=style.DPI, bbox_inches=tight)
         plots.plt.close(fig)
         data = buffer.getvalue()
         path = self.folder / f"{name}.png"
@@ -270,17 +272,10 @@ def _pairs_section(df, ranking, figures):
             f'<h3>{html.escape(title)} <span class="sub">({html.escape(strength)})</span></h3>'
             '\n<div class="figures">'
         )
-        for value in HEATMAP_VALUES:
-            fig = plots.collapse_heatmap(cells, row, col, value=value)
-            caption = f"{style.display_name(value)} by {title}."
-            parts.append(
-                figures.add(
-                    fig,
-                    f"heatmap_{row}__{col}__{value}",
-                    f"{style.display_name(value)}: {title}",
-                    caption,
-                )
-            )
+        fig = plots.pair_heatmaps(cells, row, col, HEATMAP_VALUES)
+        names = " and ".join(style.display_name(value) for value in HEATMAP_VALUES)
+        parts.append(figures.add(fig, f"heatmap_{row}__{col}", f"{names}: {title}",
+                                 f"{names} by {title}.", wide=True))
         parts.append("</div>")
     return "\n".join(parts)
 

@@ -432,6 +432,11 @@ def test_heatmap_marks_diverged_and_missing_cells():
     assert "50%" + style.DIVERGED_MARK in texts  # 1 of 2 collapsed, the other diverged
     assert texts.count("no runs") == 2  # the two empty cells, not drawn as 0%
     assert "0%" in texts  # the one real zero
+    ink = {t.get_text(): t.get_color() for t in ax.texts}
+    assert ink["0%"] == ".15"  # dark ink on the palest colour, white on the darkest
+    assert plots.collapse_heatmap(
+        aggregate.cell_table(df[df["init"] == "zeros"].assign(collapsed=True), "init", "lr"),
+        "init", "lr").axes[0].texts[0].get_color() == "w"
     assert ax.get_xlabel() == "learning rate" and ax.get_ylabel() == "initializer"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.001", "0.1"]
     assert style.DIVERGED_MARK in ax.get_title()
@@ -464,12 +469,11 @@ def test_report_two_factors(tmp_path, grid):
     path = write_report(sweep)
     assert path == sweep / "report.html"
     text = path.read_text(encoding="utf-8")
-    # two heatmaps of the one pair, and the factor-importance figure
-    # two heatmaps of the one pair, the factor importance and the threshold curve
-    assert text.count("<img") == 4 and len(images(text)) == 4
+    # the pair's two heatmaps (one figure), the factor importance and the threshold curve
+    assert text.count("<img") == 3 and len(images(text)) == 3
     assert all(png.startswith(b"\x89PNG") for png in images(text))
     pngs = sorted((sweep / "figures").glob("*.png"))
-    assert len(pngs) == 4
+    assert len(pngs) == 3
     assert (sweep / "figures" / "importance.png") in pngs
     assert (sweep / "figures" / "threshold.png") in pngs
     assert {p.read_bytes() for p in pngs} == set(images(text))
@@ -496,8 +500,8 @@ def test_report_pairs_sorted_by_strongest_effect(tmp_path):
                 )
     sweep = write_sweep(tmp_path / "three", runs_frame(rows))
     text = write_report(sweep).read_text(encoding="utf-8")
-    assert text.count("<img") == 8  # 3 pairs x 2 heatmaps + factor importance + threshold
-    assert len(list((sweep / "figures").glob("heatmap_*.png"))) == 6
+    assert text.count("<img") == 5  # 3 pairs (2 heatmaps each) + importance + threshold
+    assert len(list((sweep / "figures").glob("heatmap_*.png"))) == 3
     titles = re.findall(r"<h3>(.*?)</h3>", text)
     assert len(titles) == 3
     assert "initializer" in titles[0] and "initializer" in titles[1]  # range 1 before range 0
@@ -527,7 +531,7 @@ def test_report_caps_pair_heatmaps(tmp_path):
     assert len(titles) == 8  # of 10 pairs
     assert "2 more pairs were not drawn" in text
     assert "initializer" in titles[0] and "learning rate" in titles[0]  # the interaction
-    assert len(list((sweep / "figures").glob("heatmap_*.png"))) == 16
+    assert len(list((sweep / "figures").glob("heatmap_*.png"))) == 8
 
 
 def test_report_one_factor_draws_bars(tmp_path):

@@ -9,8 +9,6 @@ killed sweep keeps every finished block), and sent whole to a Ray task when
 import logging
 import time
 
-from experiments.sweep.runner import train_replicates, write_configs
-
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +28,13 @@ def make_blocks(pending, size):
     return blocks + ([block] if block else [])
 
 
+def load_engine():
+    """The batched engine's train_many (TensorFlow loads here)."""
+    from experiments.engine import train_many
+
+    return train_many
+
+
 def train_block(block, out_dir, chunk_size=None, progress=None):
     """Train every missing replicate of a block together, then write the block's rows.
 
@@ -37,8 +42,9 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
         {config_id: (number of collapsed networks among those just trained, tracebacks of its
         failed networks)}. `progress(n)` is called with the number of networks just finished.
     """
-    from experiments.engine import train_many
+    from experiments.sweep.runner import train_replicates, write_configs
 
+    train_many = load_engine()
     jobs = [(cfg, int(cfg.seed) + r) for cfg, _, replicates in block for r in replicates]
     reported = 0
 

@@ -52,7 +52,8 @@ def guarded(train, cfg, seed):
 
 
 def write_configs(trained_configs, out_dir, engine):
-    """Write the rows and history of networks just trained, as one block (experiments.storage.results).
+    """Write the rows and history of networks just trained, as one block
+    (experiments.storage.results).
 
     Args:
         trained_configs: list of (cfg, config_id, {replicate: (result, history, duration_s)}).

@@ -14,9 +14,6 @@ Steps for one replicate:
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
-
 from experiments.variants.registry import ConfigError, Registry
 
 DATASET = Registry("dataset")
@@ -43,15 +40,21 @@ class Data:
 # Generators take (n_samples or None, rng) and return (x, y, task).
 
 
+def _sklearn_datasets():
+    from sklearn import datasets  # imported when data is made, not to validate a config
+
+    return datasets
+
+
 @DATASET.register("moons")
 def moons(n, rng):
-    x, y = skd.make_moons(n, noise=0.2, random_state=_state(rng))
+    x, y = _sklearn_datasets().make_moons(n, noise=0.2, random_state=_state(rng))
     return x, y, "binary"
 
 
 @DATASET.register("circles")
 def circles(n, rng):
-    x, y = skd.make_circles(n, noise=0.1, factor=0.5, random_state=_state(rng))
+    x, y = _sklearn_datasets().make_circles(n, noise=0.1, factor=0.5, random_state=_state(rng))
     return x, y, "binary"
 
 
@@ -72,14 +75,14 @@ def spirals(n, rng):
 
 @DATASET.register("regression")
 def regression(n, rng):
-    x, y = skd.make_friedman1(n, noise=0.5, random_state=_state(rng))
+    x, y = _sklearn_datasets().make_friedman1(n, noise=0.5, random_state=_state(rng))
     return x, y, "regression"
 
 
 def _real(name, loader, task):
     @DATASET.register(name)
     def load(n, rng):
-        x, y = loader(return_X_y=True)
+        x, y = getattr(_sklearn_datasets(), loader)(return_X_y=True)
         if n is not None and n < len(x):
             keep = rng.choice(len(x), size=n, replace=False)
             x, y = x[keep], y[keep]
@@ -88,10 +91,10 @@ def _real(name, loader, task):
     return load
 
 
-_real("digits", skd.load_digits, "multiclass")
-_real("breast_cancer", skd.load_breast_cancer, "binary")
-_real("wine", skd.load_wine, "multiclass")
-_real("diabetes", skd.load_diabetes, "regression")
+_real("digits", "load_digits", "multiclass")
+_real("breast_cancer", "load_breast_cancer", "binary")
+_real("wine", "load_wine", "multiclass")
+_real("diabetes", "load_diabetes", "regression")
 
 REAL_SIZES = {"digits": 1797, "breast_cancer": 569, "wine": 178, "diabetes": 442}
 
@@ -107,6 +110,8 @@ def make_dataset(cfg_data, seed, eval_fraction):
         x, y, task = DATASET.get(cfg_data["name"])(cfg_data.get("n_samples"), rng)
         x = np.asarray(x, dtype=np.float64)
         stratify = y if task != "regression" and _can_stratify(y, eval_fraction) else None
+        from sklearn.model_selection import train_test_split
+
         x_tr, x_ev, y_tr, y_ev = train_test_split(
             x, y, test_size=eval_fraction, random_state=_state(rng), stratify=stratify
         )

@@ -5,8 +5,6 @@ dropout), with biases unless `use_bias` is false; the output head follows the ta
 binary cross-entropy, softmax + categorical cross-entropy, or linear + mean squared error.
 """
 
-import keras
-
 from experiments.variants.activation import keras_activation
 from experiments.variants.bias_init import make_bias_initializer
 from experiments.variants.init import layer_seed, make_initializer
@@ -33,6 +31,8 @@ def uses_bias(cfg_model):
 
 def _dense(cfg, units, activation, seed, layer, fan_in, regularizer, name):
     """Dense layer `layer` (0 = first hidden, depth = output) with its seeded initializers."""
+    import keras  # TensorFlow loads only when a network is built
+
     return keras.layers.Dense(
         units,
         activation=activation,
@@ -48,6 +48,8 @@ def _dense(cfg, units, activation, seed, layer, fan_in, regularizer, name):
 @MODEL.register("mlp")
 def mlp(cfg, n_features, task, n_classes, seed):
     """Sequential MLP; layer i draws from layer_seed(seed, i) (kernel, bias and dropout)."""
+    import keras
+
     regularizer, dropout = make_regularization(cfg.regularization)
     depth, width = cfg.model.depth, cfg.model.width
     activation = keras_activation(cfg.activation.name)

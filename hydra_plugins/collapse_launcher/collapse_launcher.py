@@ -1,16 +1,16 @@
-"""The default launcher of `python run.py -m`: check everything, then train networks together.
+"""The default launcher of `python run.py -m`: Hydra's side of experiments.sweep.batched.
 
 1. Take every job's configuration from the `collapse` sweeper, which composed and validated
-   them (experiments.sweep.compose); with another sweeper, compose and validate them here. A bad
-   value stops the sweep with one line before anything is trained.
-2. Skip the replicates already stored in the sweep folder (resume); the `collapse` sweeper has
-   already checked the folder (another sweep, unreadable files, `fresh=true`).
-3. With `engine=batched` (default), train the missing networks in blocks with the batched
-   engine, locally or as Ray tasks (`executor=ray`), writing each block's rows as it finishes.
-   Each job then reports its outcome without a folder of its own: Hydra's per-job folder, log
-   and YAML files are made only for a job whose networks failed (its log holds the
-   tracebacks). `engine=keras` runs each job through Hydra's `run_job` (its folder, log and
-   JobReturn) and trains one network at a time with Keras.
+   them (experiments.sweep.compose); with another sweeper, compose and validate them here. A
+   bad value stops the sweep with one line before anything is trained.
+2. With `engine=batched` (default), train the missing networks in blocks with the batched
+   engine (experiments.sweep.batched): `executor=local` in a training process started as soon
+   as Hydra sets this launcher up, so that TensorFlow loads while the jobs are composed
+   (experiments.sweep.trainer); `executor=ray` as Ray tasks. Each job then reports its outcome
+   without a folder of its own: Hydra's per-job folder, log and YAML files are made only for a
+   job whose networks failed (its log holds the tracebacks). `engine=keras` runs each job
+   through Hydra's `run_job` (its folder, log and JobReturn) and trains one network at a time
+   with Keras.
 """
 
 import logging
@@ -66,6 +66,11 @@ class CollapseLauncher(Launcher):
 
     def setup(self, *, hydra_context, task_function, config):
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
+        self.trainer = None
+        if self.engine == "batched" and self.executor == "local":
+            from experiments.sweep.trainer import Trainer
+
+            self.trainer = Trainer()  # loads TensorFlow while the sweeper composes the jobs
 
     def launch(self, job_overrides, initial_job_idx, configs=None):
         """Run every job; `configs`: their validated configurations, if the sweeper has them."""
@@ -120,53 +125,28 @@ class CollapseLauncher(Launcher):
                  f"; {failed} with failed networks (see their logs in jobs/)" if failed else "")
         return returns
 
-    def _stored(self, sweep_dir):
-        """{config_id: stored replicates} of the sweep folder (the sweeper checked it)."""
-        from experiments.storage import store
-
-        try:
-            rows = store.stored_runs(sweep_dir)
-        except store.StoreError as exc:
-            _stop(str(exc))
-        collapsed = {} if rows is None else (
-            rows["collapsed"].fillna(False).astype(bool).groupby(rows["config_id"]).sum())
-        return store.stored_replicates(rows), collapsed
-
     def _train_batched(self, configs, ids, sweep_dir):
-        """Train every missing network in blocks; {config_id: (collapsed, tracebacks)}."""
-        from tqdm import tqdm
+        """Train every missing network; {config_id: (collapsed, tracebacks)}."""
+        from experiments.storage.store import StoreError
+        from experiments.sweep.batched import train_sweep
 
-        from experiments.storage import store
-        from experiments.sweep.blocks import make_blocks, train_block
+        if self.trainer is not None:
+            def run_blocks(blocks, out_dir, progress):
+                return self.trainer.run_blocks(blocks, out_dir, self.chunk_size, progress)
+        else:
+            from experiments.sweep import ray_executor
 
-        stored, stored_collapsed = self._stored(sweep_dir)
-        pending, seen = [], set()
-        for cfg, cid in zip(configs, ids):
-            missing = store.missing_replicates(cfg, stored.get(cid))
-            if missing and cid not in seen:  # two jobs of one configuration train it once
-                pending.append((cfg, cid, missing))
-            seen.add(cid)
-        total = sum(len(m) for _, _, m in pending)
-        skipped = sum(int(c.replicates) for c in configs) - total
-        if skipped:
-            log.info("resume: %d networks already stored, %d to train", skipped, total)
-        log.info("Training %d networks of %d configurations (batched engine)", total, len(seen))
-        blocks = make_blocks(pending, self.block_networks)
-        new = {}
-        with tqdm(total=total, unit="net", desc="training", disable=not self.progress,
-                  file=sys.stderr) as bar:
-            if self.executor == "ray":
-                from experiments.sweep.ray_executor import run_blocks
-
-                new.update(run_blocks(blocks, sweep_dir, self.chunk_size, bar.update,
-                                      self.ray_address))
-            else:
-                for block in blocks:
-                    new.update(train_block(block, sweep_dir, self.chunk_size, bar.update))
-        outcome = {cid: (int(stored_collapsed.get(cid, 0)), []) for cid in stored}
-        for cid, (collapsed, traces) in new.items():
-            outcome[cid] = (outcome.get(cid, (0, []))[0] + collapsed, traces)
-        return outcome
+            def run_blocks(blocks, out_dir, progress):
+                return ray_executor.run_blocks(blocks, out_dir, self.chunk_size, progress,
+                                               self.ray_address)
+        try:
+            return train_sweep(configs, ids, sweep_dir, run_blocks, self.block_networks,
+                               self.progress)
+        except StoreError as exc:
+            _stop(str(exc))
+        finally:
+            if self.trainer is not None:  # its memory is free before the report is made
+                self.trainer.close()
 
 
 def _reporter(outcome):

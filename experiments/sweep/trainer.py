@@ -1,0 +1,103 @@
+"""A training process that loads TensorFlow while the sweep is still being composed.
+
+Importing TensorFlow and Keras takes ~4.5 s of one core, longer than composing and checking a
+600-network sweep. The `collapse` launcher therefore starts this process as soon as Hydra sets
+it up; while it loads, the sweep's own process composes and validates the jobs and loads the
+report's libraries on the other core. The sweep's process never imports TensorFlow.
+
+The process trains one block at a time (experiments.sweep.blocks.train_block, which writes the
+block's Parquet files itself) and reports progress and outcome through a pipe. It ends with its
+parent: on a clean exit it is told to stop; if the parent is killed, a watchdog thread notices
+within 0.2 s and ends it, so a killed sweep leaves no trainer writing behind it.
+"""
+
+import multiprocessing
+import os
+import threading
+import time
+import traceback
+
+
+class TrainerDied(RuntimeError):
+    """The training process ended without answering (killed, e.g. out of memory)."""
+
+
+def _watch_parent(parent_pid):
+    while os.getppid() == parent_pid:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _serve(conn, parent_pid):
+    """The training process: load the engine, then train the blocks it is sent until None."""
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    from experiments.sweep.blocks import load_engine, train_block
+
+    load_engine()
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        block, out_dir, chunk_size = task
+        try:
+            result = train_block(block, out_dir, chunk_size,
+                                 lambda n: conn.send(("progress", n)))
+        except BaseException:  # noqa: BLE001  (reported to the parent, which raises it)
+            conn.send(("error", traceback.format_exc()))
+        else:
+            conn.send(("done", result))
+
+
+class Trainer:
+    """The training process, started at construction (spawned: a fresh interpreter)."""
+
+    def __init__(self):
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child, os.getpid()), daemon=True,
+                                    name="collapse-trainer")
+        self._process.start()
+        child.close()
+
+    def train_block(self, block, out_dir, chunk_size=None, progress=None):
+        """experiments.sweep.blocks.train_block, run in the training process."""
+        self._conn.send((block, str(out_dir), chunk_size))
+        while True:
+            try:
+                kind, value = self._conn.recv()
+            except EOFError:
+                self._process.join(5)
+                raise TrainerDied(
+                    f"the training process ended (exit code {self._process.exitcode}, e.g. "
+                    "killed for lack of memory); the blocks written so far are kept: run the "
+                    "same command again to train the rest") from None
+            if kind == "progress":
+                if progress is not None:
+                    progress(value)
+            elif kind == "error":
+                raise RuntimeError(f"training failed in the training process:\n{value}")
+            else:
+                return value
+
+    def run_blocks(self, blocks, out_dir, chunk_size, progress):
+        """Train every block in turn; {config_id: outcome} as train_block returns it."""
+        outcome = {}
+        for block in blocks:
+            outcome.update(self.train_block(block, out_dir, chunk_size, progress))
+        return outcome
+
+    def close(self):
+        """Ask the process to stop; stop it if it does not within 10 s."""
+        if self._process.is_alive():
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._conn.close()
