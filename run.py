@@ -10,7 +10,7 @@ from pathlib import Path
 
 import hydra
 
-from experiments.cli import check_options
+from experiments.cli import check_options, start_training_early
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
@@ -22,4 +22,5 @@ def app(cfg):
 
 if __name__ == "__main__":
     check_options(sys.argv[1:], Path(__file__).resolve().parent / "conf")
+    start_training_early(sys.argv[1:])  # TensorFlow loads in it while Hydra composes
     app()

@@ -4,6 +4,8 @@ when a multirun ends, and say what failed."""
 import logging
 import sys
 import threading
+import time
+from pathlib import Path
 
 from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
@@ -28,11 +30,13 @@ class ReportCallback(Callback):
             sys.exit(2)
 
     def on_multirun_start(self, config, **kwargs):
-        """Load the report's libraries (~2 s) on a thread while the jobs are composed and
-        trained: the sweep's process is otherwise waiting for the training process."""
+        """Load the report's libraries (~2 s) on a thread once the jobs are validated, while
+        the networks train: the sweep's process is otherwise waiting for the training
+        process."""
         from experiments.storage import store  # noqa: F401  (the modules both threads import)
 
-        threading.Thread(target=_load_report, daemon=True, name="load-report").start()
+        threading.Thread(target=_load_report, args=(config.hydra.sweep.dir, time.time()),
+                         daemon=True, name="load-report").start()
 
     def on_job_end(self, config, job_return, **kwargs):
         if job_return.status == JobStatus.FAILED:
@@ -59,6 +63,15 @@ class ReportCallback(Callback):
             sys.exit(1)
 
 
-def _load_report():
-    import analysis.load  # noqa: F401
-    import analysis.report  # noqa: F401
+def _load_report(sweep_dir, start):
+    """Import the report's modules ahead of time, once the sweeper has validated the jobs and
+    written multirun.yaml (a refused sweep answers without waiting for this). Only a warm-up:
+    on_multirun_end imports them itself and reports any error."""
+    marker = Path(sweep_dir) / "multirun.yaml"
+    while not (marker.exists() and marker.stat().st_mtime >= start - 1):
+        time.sleep(0.05)
+    try:
+        import analysis.load  # noqa: F401
+        import analysis.report  # noqa: F401
+    except Exception:  # noqa: BLE001
+        pass

@@ -3,7 +3,9 @@
 Importing TensorFlow and Keras takes ~4.5 s of one core, longer than composing and checking a
 600-network sweep. The `collapse` launcher therefore starts this process as soon as Hydra sets
 it up; while it loads, the sweep's own process composes and validates the jobs and loads the
-report's libraries on the other core. The sweep's process never imports TensorFlow.
+report's libraries on the other core. The sweep's process never imports TensorFlow. `run.py`
+starts it even before Hydra when the command line is such a sweep (experiments.cli), and the
+launcher takes it over.
 
 The process trains one block at a time (experiments.sweep.blocks.train_block, which writes the
 block's Parquet files itself) and reports progress and outcome through a pipe. It ends with its
@@ -64,16 +66,15 @@ class Trainer:
 
     def train_block(self, block, out_dir, chunk_size=None, progress=None):
         """experiments.sweep.blocks.train_block, run in the training process."""
-        self._conn.send((block, str(out_dir), chunk_size))
+        try:
+            self._conn.send((block, str(out_dir), chunk_size))
+        except OSError:  # a broken pipe: the process has ended
+            raise self._died() from None
         while True:
             try:
                 kind, value = self._conn.recv()
             except EOFError:
-                self._process.join(5)
-                raise TrainerDied(
-                    f"the training process ended (exit code {self._process.exitcode}, e.g. "
-                    "killed for lack of memory); the blocks written so far are kept: run the "
-                    "same command again to train the rest") from None
+                raise self._died() from None
             if kind == "progress":
                 if progress is not None:
                     progress(value)
@@ -81,6 +82,13 @@ class Trainer:
                 raise RuntimeError(f"training failed in the training process:\n{value}")
             else:
                 return value
+
+    def _died(self):
+        self._process.join(5)
+        return TrainerDied(
+            f"the training process ended (exit code {self._process.exitcode}, e.g. killed for "
+            "lack of memory); the blocks written so far are kept: run the same command again "
+            "to train the rest")
 
     def run_blocks(self, blocks, out_dir, chunk_size, progress):
         """Train every block in turn; {config_id: outcome} as train_block returns it."""
@@ -101,3 +109,28 @@ class Trainer:
             self._process.terminate()
             self._process.join()
         self._conn.close()
+
+
+_early = None
+
+
+def start_early():
+    """Start the training process now, for `take` to hand over later."""
+    global _early
+    if _early is None:
+        _early = Trainer()
+
+
+def take():
+    """The training process started by `start_early`, or a new one."""
+    global _early
+    trainer, _early = _early or Trainer(), None
+    return trainer
+
+
+def discard_early():
+    """Stop a training process started early that no launcher will use."""
+    global _early
+    if _early is not None:
+        _early.close()
+        _early = None

@@ -66,11 +66,13 @@ class CollapseLauncher(Launcher):
 
     def setup(self, *, hydra_context, task_function, config):
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
+        from experiments.sweep import trainer
+
         self.trainer = None
         if self.engine == "batched" and self.executor == "local":
-            from experiments.sweep.trainer import Trainer
-
-            self.trainer = Trainer()  # loads TensorFlow while the sweeper composes the jobs
+            self.trainer = trainer.take()  # loads TensorFlow while the sweeper composes the jobs
+        else:
+            trainer.discard_early()
 
     def launch(self, job_overrides, initial_job_idx, configs=None):
         """Run every job; `configs`: their validated configurations, if the sweeper has them."""
@@ -129,6 +131,7 @@ class CollapseLauncher(Launcher):
         """Train every missing network; {config_id: (collapsed, tracebacks)}."""
         from experiments.storage.store import StoreError
         from experiments.sweep.batched import train_sweep
+        from experiments.sweep.trainer import TrainerDied
 
         if self.trainer is not None:
             def run_blocks(blocks, out_dir, progress):
@@ -144,6 +147,9 @@ class CollapseLauncher(Launcher):
                                self.progress)
         except StoreError as exc:
             _stop(str(exc))
+        except TrainerDied as exc:
+            print(f"collapse-lab: {exc}", file=sys.stderr)
+            sys.exit(1)
         finally:
             if self.trainer is not None:  # its memory is free before the report is made
                 self.trainer.close()
