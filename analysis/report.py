@@ -8,9 +8,7 @@ Example:
 """
 
 import argparse
-import base64
 import html
-import io
 import itertools
 import os
 import re
@@ -21,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import aggregate, claims, claims_report, html_table, plots, reproduction, style
+from analysis.figures import FigureWriter
 from analysis.load import load_claims, load_history, load_runs
 
 FIGURE_DIR = "figures"
@@ -85,40 +84,6 @@ def summary_text(stats):
         finished = stats["networks"] - stats["errors"]
         text += f" The collapse rate is over the {finished} networks that did not fail."
     return text
-
-
-# Figures this module writes; removed before a new report so none is left from an older one.
-STALE_FIGURES = ["heatmap_*.png", "bars_*.png", "importance.png", "curves_*.png"]
-
-
-class FigureWriter:
-    """Saves figures as PNG files and returns their HTML, embedded as base64."""
-
-    def __init__(self, folder):
-        self.folder = folder
-        self.paths = []
-        folder.mkdir(parents=True, exist_ok=True)
-        # Figures of an earlier report of this sweep may belong to factors no longer varied.
-        for pattern in STALE_FIGURES:
-            for stale in folder.glob(pattern):
-                stale.unlink()
-
-    def add(self, fig, name, alt, caption, wide=False):
-        buffer = io.BytesIO()
-        # A figure with a layout engine already fits its artists: "tight" would draw it twice.
-        tight = "tight" if fig.get_layout_engine() is None else None
-        fig.savefig(buffer, format="png", dpi=style.DPI, bbox_inches=tight)
-        plots.plt.close(fig)
-        data = buffer.getvalue()
-        path = self.folder / f"{name}.png"
-        path.write_bytes(data)
-        self.paths.append(path)
-        encoded = base64.b64encode(data).decode("ascii")
-        css = ' class="wide"' if wide else ""
-        return (
-            f'<figure{css}><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
 
 
 def _level(value):
@@ -685,7 +650,8 @@ def write_report(sweep_dir, runs=None):
     evaluated = _evaluate_claims(df, claim_list)
     if evaluated[0] is not None and len(evaluated[0]):
         claims_report.write_claims_csv(evaluated[0], sweep)
-    text = build_html(df, sweep.resolve().name, figures, claim_list, history, evaluated)
+    text = figures.fill(build_html(df, sweep.resolve().name, figures, claim_list, history,
+                                   evaluated))
     target = sweep / REPORT_NAME
     partial = sweep / f".{REPORT_NAME}.tmp"
     partial.write_text(text, encoding="utf-8")

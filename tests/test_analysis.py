@@ -589,3 +589,30 @@ def test_cli_writes_report_and_prints_path(tmp_path, grid):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(sweep / "report.html")
     assert (sweep / "report.html").exists()
+
+
+FORKED_REPORT = """
+import sys
+from pathlib import Path
+import pandas as pd
+from analysis import figures, report
+assert figures.can_fork()  # no TensorFlow in this process
+folder = Path(sys.argv[1])
+for parallel in (True, False):
+    writer = figures.FigureWriter(folder / f"figures_{parallel}", parallel=parallel)
+    df = pd.read_parquet(folder / "runs")
+    html = writer.fill(report.build_html(df, "x", writer))
+    (folder / f"report_{parallel}.html").write_text(html)
+"""
+
+
+def test_figures_rendered_in_forked_children_equal_those_rendered_here(tmp_path, grid):
+    sweep = write_sweep(tmp_path / "sweep", grid)
+    proc = subprocess.run([sys.executable, "-c", FORKED_REPORT, str(sweep)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    forked, here = (sorted((sweep / f"figures_{p}").glob("*.png")) for p in (True, False))
+    assert [p.name for p in forked] == [p.name for p in here] and len(forked) == 3
+    assert [p.read_bytes() for p in forked] == [p.read_bytes() for p in here]
+    assert (sweep / "report_True.html").read_text() == (sweep / "report_False.html").read_text()
+    assert "@@figure-" not in (sweep / "report_True.html").read_text()
