@@ -54,10 +54,17 @@ def _serve(conn, parent_pid):
 
 
 class Trainer:
-    """The training process, started at construction (spawned: a fresh interpreter)."""
+    """The training process, started at construction.
 
-    def __init__(self):
-        ctx = multiprocessing.get_context("spawn")
+    Args:
+        method: multiprocessing's start method. "fork" only from a process without threads
+            (run.py before Hydra starts): the child then has everything the parent imported or
+            registered, e.g. a variant registered by a script that runs run.py. "spawn" (a fresh
+            interpreter) from anywhere else.
+    """
+
+    def __init__(self, method="spawn"):
+        ctx = multiprocessing.get_context(method)
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(target=_serve, args=(child, os.getpid()), daemon=True,
                                     name="collapse-trainer")
@@ -115,10 +122,12 @@ _early = None
 
 
 def start_early():
-    """Start the training process now, for `take` to hand over later."""
+    """Start the training process now, for `take` to hand over later; forked where the
+    platform can (this is called before any thread starts)."""
     global _early
     if _early is None:
-        _early = Trainer()
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        _early = Trainer("fork" if fork else "spawn")
 
 
 def take():
