@@ -35,13 +35,15 @@ def test_born_dead_preset(tmp_path):
     out, table, html = preset_sweep(tmp_path, "born_dead", "replicates=30",
                                     "theory_grid.depth=[1,8]", "theory_grid.width=[2,3]")
     assert set(table["paper"]) == {"lu2020"}
-    assert sorted(table["quantity"].unique()) == ["p_born_dead", "p_born_dead_rai"]
+    assert sorted(table["quantity"].unique()) == ["p_born_dead", "p_born_dead_rai",
+                                                  "p_float32_constant_rai"]
     bound = table[table["quantity"] == "p_born_dead"].set_index("condition")
     assert len(bound) == 4  # one row per (width, depth)
     assert bound.loc["width=2 depth=8", "theory"] == pytest.approx(1 - 0.75 ** 8)
     assert ((table["ci_low"] <= table["measured"]) & (table["measured"] <= table["ci_high"])).all()
     assert (out / "figures" / "reproduction_born_dead.png").stat().st_size > 1000
     assert "Born dead: Lu et al. 2020" in html
+    assert "matches the engine's for 240 of 240 networks" in html  # redrawn = engine's
 
 
 @pytest.mark.slow
@@ -99,3 +101,23 @@ def test_fits_on_literal_data():
     # gain 0.5 at sigma_w^2 = 1 and 2 at 3: ln crosses 0 half way, at 2
     assert reproduction.critical_crossing([1.0, 3.0], [0.5, 2.0]) == pytest.approx(2.0)
     assert np.isnan(reproduction.critical_crossing([1.0, 3.0], [0.5, 0.9]))
+
+
+def test_first_dead_layers_on_literal_networks():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], np.float32)
+    ident = (np.eye(2, dtype=np.float32), np.zeros(2, np.float32))
+    negate = (-np.eye(2, dtype=np.float32), np.zeros(2, np.float32))
+    # layer 1 passes the inputs (>= 0), layer 2 negates them: every output 0, dead at 2
+    assert reproduction.first_dead_layers(x, [ident, negate, ident]) == (2, 2)
+    # a signal far below float resolution: constant at layer 2, yet never dead
+    tiny = (np.full((2, 2), 1e-30, np.float32), np.ones(2, np.float32))
+    assert reproduction.first_dead_layers(x, [ident, tiny, ident]) == (0, 2)
+    assert reproduction.first_dead_layers(x, [ident]) == (0, 0)
+
+
+def test_compare_rates_by_fisher_exact():
+    assert reproduction.compare_rates(10, 100, 40, 100) == "lower"  # p ~ 1e-6
+    assert reproduction.compare_rates(40, 100, 10, 100) == "higher"
+    assert reproduction.compare_rates(3, 10, 5, 10) == "inconclusive"  # p = 0.65
+    assert reproduction.compare_rates(0, 50, 0, 80) == "same"
+    assert reproduction.compare_rates(50, 50, 80, 80) == "same"
