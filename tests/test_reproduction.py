@@ -1,6 +1,7 @@
 """The theory presets at reduced size: each sweep writes its report section, its figure and
 reproduction.csv with the documented columns (the shape of the result, not the numbers)."""
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,10 @@ def test_compare_rates_by_fisher_exact():
     assert reproduction.compare_rates(3, 10, 5, 10) == "inconclusive"  # p = 0.65
     assert reproduction.compare_rates(0, 50, 0, 80) == "same"
     assert reproduction.compare_rates(50, 50, 80, 80) == "same"
+
+
+def test_map_one_minus_c_linear_by_hand():
+    # linear activation: q* = sigma_b^2 / (1 - sigma_w^2), and 1 - c' = sigma_w^2 (1 - c)
+    values = reproduction.map_one_minus_c("linear", 0.5, 0.1, [1, 2, 4], 0.96)
+    assert values == pytest.approx([0.04, 0.02, 0.005])
+    assert reproduction.fit_xi([1, 2, 4], values) == pytest.approx(1 / math.log(2))
