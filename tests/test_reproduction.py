@@ -129,3 +129,10 @@ def test_map_one_minus_c_linear_by_hand():
     values = reproduction.map_one_minus_c("linear", 0.5, 0.1, [1, 2, 4], 0.96)
     assert values == pytest.approx([0.04, 0.02, 0.005])
     assert reproduction.fit_xi([1, 2, 4], values) == pytest.approx(1 / math.log(2))
+
+
+def test_share_further_by_hand():
+    # pairs (a > b): 3 > 1, 3 > 2, 2 > 1, 2 = 2 (half): 3.5 of 4
+    assert reproduction.share_further([3.0, 2.0], [1.0, 2.0]) == pytest.approx(3.5 / 4)
+    # a diverged network (-inf) falls least
+    assert reproduction.share_further([-np.inf], [0.1]) == 0.0
