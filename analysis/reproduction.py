@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from analysis import html_table
 from analysis.plots import plt
-from scipy import stats as scipy_stats
-
 from analysis.stats import rate_interval
 from experiments import theory
 from experiments.bias_init import make_bias_initializer
