@@ -25,7 +25,7 @@ from analysis.stats import rate_interval
 from experiments import theory
 from experiments.bias_init import make_bias_initializer
 from experiments.dataset import DATASET, REAL_SIZES, make_dataset
-from experiments.init import layer_seed, make_initializer
+from experiments.init import NumpyInitializer, layer_seed, make_initializer
 
 CSV_NAME = "reproduction.csv"
 CSV_COLUMNS = ["paper", "quantity", "condition", "theory", "measured", "ci_low", "ci_high",
@@ -133,6 +133,14 @@ def _value(v):
     return None if v is None or pd.isna(v) else (v.item() if hasattr(v, "item") else v)
 
 
+def _draw(initializer, shape):
+    """What a Dense layer gets from `initializer` in float32, as numpy (numpy-backed
+    initializers directly, as the engine draws them)."""
+    if isinstance(initializer, NumpyInitializer):
+        return initializer.draw(shape)
+    return np.asarray(initializer(shape, dtype="float32"))
+
+
 def _network_layers(row, n_features, depth):
     """The float32 (kernel, bias) of the first `depth` hidden layers of a row's network, drawn
     as the engine draws them (experiments.init / experiments.bias_init, seeded per layer)."""
@@ -143,8 +151,8 @@ def _network_layers(row, n_features, depth):
     seed, width = int(row["seed"]), int(row["width"])
     layers, fan_in = [], n_features
     for layer in range(depth):
-        kernel = make_initializer(cfg_init, layer_seed(seed, layer)).draw((fan_in, width))
-        bias = make_bias_initializer(cfg_init, cfg_bias, seed, layer, fan_in).draw((width,))
+        kernel = _draw(make_initializer(cfg_init, layer_seed(seed, layer)), (fan_in, width))
+        bias = _draw(make_bias_initializer(cfg_init, cfg_bias, seed, layer, fan_in), (width,))
         layers.append((kernel, bias))
         fan_in = width
     return layers
