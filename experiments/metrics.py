@@ -407,13 +407,21 @@ def neuron_similarity(activations, tol=DEAD_TOL):
 def weight_spread_batch(kernels):
     """Batched weight_spread: list of (K, fan_in, fan_out) kernels -> (K,) float.
 
+    One kernel at a time is converted to float64 (the same values as converting all of them
+    first): a deep, wide network's kernels are never all copied at once.
     An empty list gives a 0-d NaN array, which broadcasts to any K.
     """
-    kernels = [_member_rows(k) for k in kernels]
-    if not kernels:
+    if not len(kernels):
         return np.array(np.nan)
-    spread = np.min([k.std(axis=1) for k in kernels], axis=0)
-    return np.where(_finite_members(*kernels), spread, np.nan)
+    spread, finite = None, None
+    for kernel in kernels:
+        rows = _member_rows(kernel)
+        std = rows.std(axis=1)
+        ok = np.isfinite(rows).all(axis=1)
+        spread = std if spread is None else np.minimum(spread, std)
+        finite = ok if finite is None else finite & ok
+        del rows
+    return np.where(finite, spread, np.nan)
 
 
 def weight_spread(kernels):
@@ -439,14 +447,15 @@ def identical_units_batch(kernels, tol=IDENTICAL_TOL):
     times the layer's largest |weight| and counted equal when their rounded values agree.
     The last kernel (the output layer) is not a hidden layer and is left out.
     """
-    hidden = [np.asarray(k, dtype=np.float64) for k in kernels[:-1]]
+    hidden = list(kernels[:-1])  # float32 views; converted to float64 one layer at a time
     if not hidden:
         return np.array(np.nan)
     n_members = len(hidden[0])
     same = np.zeros(n_members)
-    total = sum(k.shape[2] for k in hidden)
-    finite = _finite_members(*hidden)
+    total = sum(np.shape(k)[2] for k in hidden)
+    finite = _finite_members(*hidden)  # a float32 entry is finite iff its float64 copy is
     for kernel in hidden:
+        kernel = np.asarray(kernel, dtype=np.float64)
         with np.errstate(all="ignore"):
             scale = np.abs(kernel).max(axis=(1, 2)) * tol
             grid = np.round(kernel / np.where(scale > 0, scale, 1.0)[:, None, None])

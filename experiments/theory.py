@@ -20,7 +20,9 @@ about 6 xi_c.
 ReLU networks born dead (Lu, Shin, Su & Karniadakis 2020): with symmetric weights and zero
 biases, each layer of width n is dead at a given input with probability 2^-n (all n
 pre-activations <= 0), independently of the layers before; the network is alive there with
-probability (1 - 2^-n)^L.
+probability (1 - 2^-n)^L. Their randomized asymmetric initialization (RAI) draws, per unit,
+one entry of its weights-and-bias row from a positive distribution P (Beta(2, 1)) and the
+others from N(0, sigma^2), sigma = rai_scale() / sqrt(fan_in + 1): see rai_second_moment_bound.
 
 Expectations over Gaussians use Gauss-Hermite quadrature (GAUSS_POINTS nodes; product rule in
 two dimensions). Example:
@@ -239,6 +241,42 @@ def p_born_dead_bound(width, depth):
     """1 - (1 - 2^-width)^depth: dead at one input; an upper bound on P(constant function),
     which approaches it as depth grows."""
     return 1.0 - p_alive_at_a_point(width, depth)
+
+
+def beta_moments(alpha, beta):
+    """(E[xi], E[xi^2]) of xi ~ Beta(alpha, beta)."""
+    mean = alpha / (alpha + beta)
+    return mean, mean * (alpha + 1.0) / (alpha + beta + 1.0)
+
+
+def rai_second_moment_bound(c, alpha=2.0, beta=1.0):
+    """The factor B(c) in E[relu(z)^2] <= B(c) |x~|^2 / (fan_in + 1) for one RAI unit.
+
+    The unit's pre-activation is z = xi x~_k + G: x~ = (x, 1) its inputs (>= 0 after a ReLU)
+    and the constant 1 of the bias, k uniform over the fan_in + 1 positions, xi ~ Beta(alpha,
+    beta) >= 0, G ~ N(0, sigma^2 sum_{s != k} x~_s^2), sigma = c / sqrt(fan_in + 1). Since
+    relu(xi x~_k + G) <= xi x~_k + relu(G),
+        E[relu(z)^2] <= sigma^2 S / 2 + 2 E[xi] x~_k sigma sqrt(S) / sqrt(2 pi) + E[xi^2] x~_k^2
+    (S = sum_{s != k} x~_s^2 <= |x~|^2), and averaging over k (E_k x~_k <= |x~| / sqrt(fan_in +
+    1), E_k x~_k^2 = |x~|^2 / (fan_in + 1)) gives B(c) = c^2 / 2 + 2 E[xi] c / sqrt(2 pi) +
+    E[xi^2]. B = 1 keeps the mean square of a unit's output at most that of its inputs, as He's
+    scale keeps it equal for symmetric weights.
+    """
+    mean, second = beta_moments(alpha, beta)
+    return c * c / 2.0 + 2.0 * mean * c / math.sqrt(2.0 * math.pi) + second
+
+
+def rai_scale(alpha=2.0, beta=1.0):
+    """The c > 0 with rai_second_moment_bound(c) = 1: sigma = c / sqrt(fan_in + 1).
+
+    For Beta(2, 1) (E[xi] = 2/3, E[xi^2] = 1/2) c = 0.600747..., the 0.6007 of Lu et al.'s
+    numerical examples.
+    """
+    mean, second = beta_moments(alpha, beta)
+    if second >= 1.0:
+        raise ValueError("theory: E[xi^2] >= 1 leaves no room for the Gaussian entries")
+    a = 2.0 * mean / math.sqrt(2.0 * math.pi)
+    return -a + math.sqrt(a * a + 2.0 * (1.0 - second))  # root of c^2/2 + a c + second - 1
 
 
 def relu_scale_ratio(fan_ins, fan_outs):

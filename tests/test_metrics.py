@@ -582,3 +582,53 @@ def test_identical_units_by_hand():
     assert m.identical_units([first, second, np.ones((3, 1))]) == pytest.approx(3 / 5)
     assert math.isnan(m.identical_units([out]))  # no hidden layer
     assert math.isnan(m.identical_units([np.array([[NAN, 1.0]]), out[:2]]))
+
+
+def _weight_metrics_all_at_once(kernels):
+    """weight_spread and identical_units as they were: every kernel copied to float64 first."""
+    rows = [np.ascontiguousarray(np.asarray(k, np.float64).reshape(len(k), -1)) for k in kernels]
+    spread = np.where(m._finite_members(*rows), np.min([r.std(axis=1) for r in rows], axis=0),
+                      np.nan)
+    hidden = [np.asarray(k, np.float64) for k in kernels[:-1]]
+    same, finite = np.zeros(len(hidden[0])), m._finite_members(*hidden)
+    for kernel in hidden:
+        scale = np.abs(kernel).max(axis=(1, 2)) * m.IDENTICAL_TOL
+        grid = np.round(kernel / np.where(scale > 0, scale, 1.0)[:, None, None])
+        for k in np.flatnonzero(finite):
+            _, inverse, counts = np.unique(grid[k].T, axis=0, return_inverse=True,
+                                           return_counts=True)
+            same[k] += np.sum(counts[inverse.reshape(-1)] > 1)
+    total = sum(k.shape[2] for k in hidden)
+    return spread, np.where(finite, same / total, np.nan)
+
+
+def test_weight_metrics_layer_by_layer_same_values_less_memory():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    width, depth, members = 200, 12, 2
+    kernels = [rng.normal(size=(members, width, width)).astype(np.float32)
+               for _ in range(depth)]
+    kernels[3][:, :, 7] = kernels[3][:, :, 9]  # two identical units in one layer
+    kernels[5][1, 0, 0] = np.inf  # member 1 non-finite
+    kernels.append(rng.normal(size=(members, width, 1)).astype(np.float32))
+    tracemalloc.start()
+    with np.errstate(all="ignore"):
+        spread_ref, same_ref = _weight_metrics_all_at_once(kernels)
+    _, ref_peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    spread = m.weight_spread_batch(kernels)
+    _, spread_peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    same = m.identical_units_batch(kernels)
+    _, same_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_array_equal(spread, spread_ref)  # bit for bit
+    np.testing.assert_array_equal(same, same_ref)
+    assert same[0] == pytest.approx(2 / (width * depth)) and math.isnan(same[1])
+    assert math.isnan(spread[1])
+    # all kernels in float64 take depth (12) layers' worth; one at a time, a few layers' worth
+    layer64 = members * width * width * 8
+    assert ref_peak > depth * layer64
+    assert spread_peak < 3 * layer64
+    assert same_peak < 6 * layer64

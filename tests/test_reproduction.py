@@ -1,6 +1,7 @@
 """The theory presets at reduced size: each sweep writes its report section, its figure and
 reproduction.csv with the documented columns (the shape of the result, not the numbers)."""
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -35,13 +36,15 @@ def test_born_dead_preset(tmp_path):
     out, table, html = preset_sweep(tmp_path, "born_dead", "replicates=30",
                                     "theory_grid.depth=[1,8]", "theory_grid.width=[2,3]")
     assert set(table["paper"]) == {"lu2020"}
-    assert sorted(table["quantity"].unique()) == ["p_born_dead", "p_born_dead_rai"]
+    assert sorted(table["quantity"].unique()) == ["p_born_dead", "p_born_dead_rai",
+                                                  "p_float32_constant_rai"]
     bound = table[table["quantity"] == "p_born_dead"].set_index("condition")
     assert len(bound) == 4  # one row per (width, depth)
     assert bound.loc["width=2 depth=8", "theory"] == pytest.approx(1 - 0.75 ** 8)
     assert ((table["ci_low"] <= table["measured"]) & (table["measured"] <= table["ci_high"])).all()
     assert (out / "figures" / "reproduction_born_dead.png").stat().st_size > 1000
     assert "Born dead: Lu et al. 2020" in html
+    assert "matches the engine's for 240 of 240 networks" in html  # redrawn = engine's
 
 
 @pytest.mark.slow
@@ -99,3 +102,37 @@ def test_fits_on_literal_data():
     # gain 0.5 at sigma_w^2 = 1 and 2 at 3: ln crosses 0 half way, at 2
     assert reproduction.critical_crossing([1.0, 3.0], [0.5, 2.0]) == pytest.approx(2.0)
     assert np.isnan(reproduction.critical_crossing([1.0, 3.0], [0.5, 0.9]))
+
+
+def test_first_dead_layers_on_literal_networks():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], np.float32)
+    ident = (np.eye(2, dtype=np.float32), np.zeros(2, np.float32))
+    negate = (-np.eye(2, dtype=np.float32), np.zeros(2, np.float32))
+    # layer 1 passes the inputs (>= 0), layer 2 negates them: every output 0, dead at 2
+    assert reproduction.first_dead_layers(x, [ident, negate, ident]) == (2, 2)
+    # a signal far below float resolution: constant at layer 2, yet never dead
+    tiny = (np.full((2, 2), 1e-30, np.float32), np.ones(2, np.float32))
+    assert reproduction.first_dead_layers(x, [ident, tiny, ident]) == (0, 2)
+    assert reproduction.first_dead_layers(x, [ident]) == (0, 0)
+
+
+def test_compare_rates_by_fisher_exact():
+    assert reproduction.compare_rates(10, 100, 40, 100) == "lower"  # p ~ 1e-6
+    assert reproduction.compare_rates(40, 100, 10, 100) == "higher"
+    assert reproduction.compare_rates(3, 10, 5, 10) == "inconclusive"  # p = 0.65
+    assert reproduction.compare_rates(0, 50, 0, 80) == "same"
+    assert reproduction.compare_rates(50, 50, 80, 80) == "same"
+
+
+def test_map_one_minus_c_linear_by_hand():
+    # linear activation: q* = sigma_b^2 / (1 - sigma_w^2), and 1 - c' = sigma_w^2 (1 - c)
+    values = reproduction.map_one_minus_c("linear", 0.5, 0.1, [1, 2, 4], 0.96)
+    assert values == pytest.approx([0.04, 0.02, 0.005])
+    assert reproduction.fit_xi([1, 2, 4], values) == pytest.approx(1 / math.log(2))
+
+
+def test_share_further_by_hand():
+    # pairs (a > b): 3 > 1, 3 > 2, 2 > 1, 2 = 2 (half): 3.5 of 4
+    assert reproduction.share_further([3.0, 2.0], [1.0, 2.0]) == pytest.approx(3.5 / 4)
+    # a diverged network (-inf) falls least
+    assert reproduction.share_further([-np.inf], [0.1]) == 0.0

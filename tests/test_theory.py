@@ -82,3 +82,54 @@ def test_glorot_over_he_scale():
 def test_unknown_activation_is_refused():
     with pytest.raises(ValueError, match="activation 'swish' unknown"):
         theory.chi1("swish", 1.0, 0.0)
+
+
+def test_rai_scale_solves_the_second_moment_condition():
+    # Beta(2, 1): E[xi] = 2/3, E[xi^2] = 1/2, so c^2/2 + a c + 1/2 = 1 with a = (4/3)/sqrt(2 pi):
+    # c = sqrt(1 + a^2) - a
+    assert theory.beta_moments(2.0, 1.0) == pytest.approx((2 / 3, 1 / 2))
+    a = 4 / 3 / math.sqrt(2 * math.pi)
+    assert theory.rai_scale() == pytest.approx(math.sqrt(1 + a * a) - a, rel=1e-12)
+    assert round(theory.rai_scale(), 4) == 0.6007  # Lu et al.'s constant
+    assert theory.rai_second_moment_bound(theory.rai_scale()) == pytest.approx(1.0)
+
+
+def test_rai_draw_moments_by_hand():
+    import numpy as np
+
+    from experiments.variants.init import RAI_SIGMA, RandomizedAsymmetric, rai_draw
+
+    fan_in, units = 4, 200_000
+    v = rai_draw(fan_in, units, seed=3).astype(np.float64)
+    assert v.shape == (fan_in + 1, units)  # the bias is the last row of each unit's column
+    sigma2 = RAI_SIGMA ** 2 / (fan_in + 1)  # 0.0721670
+    # per entry: Beta(2, 1) with probability 1/5, else N(0, sigma2)
+    mean = (2 / 3) / 5  # 0.13333
+    second = (1 / 2 + 4 * sigma2) / 5  # 0.157734
+    positive = (1 + 4 * 0.5) / 5  # 0.6: the Beta entry always, a Gaussian one half the time
+    n = v.size
+    assert v.mean() == pytest.approx(mean, abs=5 * math.sqrt(second / n))
+    assert (v ** 2).mean() == pytest.approx(second, abs=5 * math.sqrt(0.05 / n))
+    assert (v > 0).mean() == pytest.approx(positive, abs=5 * math.sqrt(0.24 / n))
+    # the bias is as likely as any weight to be the asymmetric entry
+    assert v[-1].mean() == pytest.approx(mean, abs=5 * math.sqrt(second / units))
+    # exactly one entry per column exceeds what the others can reach only via the Beta draw:
+    # the column sum's mean is E[xi] = 2/3 (Gaussians average 0)
+    assert v.sum(axis=0).mean() == pytest.approx(2 / 3, abs=5 * math.sqrt(0.4 / units))
+    # kernel and bias initializers cut the same draw
+    kernel = RandomizedAsymmetric(7, "kernel").draw((fan_in, 10))
+    bias = RandomizedAsymmetric(7, "bias", fan_in).draw((10,))
+    np.testing.assert_array_equal(np.vstack([kernel, bias[None]]), rai_draw(fan_in, 10, 7))
+
+
+def test_rai_respects_its_second_moment_bound():
+    import numpy as np
+
+    from experiments.variants.init import rai_draw
+
+    x_tilde = np.array([1.0, 2.0, 0.0, 3.0, 1.0])  # 4 inputs >= 0 and the bias's constant 1
+    z = x_tilde @ rai_draw(4, 400_000, seed=11).astype(np.float64)
+    measured = np.mean(np.maximum(z, 0.0) ** 2)
+    bound = theory.rai_second_moment_bound(0.6007) * (x_tilde @ x_tilde) / 5  # 2.99984
+    assert measured <= bound
+    assert measured > 0.5 * bound  # a bound, not far off

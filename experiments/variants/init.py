@@ -119,11 +119,13 @@ def variance_scaling(params, seed):
 
 
 # Randomized asymmetric initialization (Lu, Shin, Su & Karniadakis 2020, "Dying ReLU and
-# initialization: theory and numerical examples", Section 6): a layer's weights and biases
-# form V = [W; b], one column per unit (fan_in + 1 entries). In every column one entry, at a
-# position drawn uniformly, comes from an asymmetric distribution on [0, 1], Beta(2, 1); the
-# others from N(0, sigma^2) with sigma = RAI_SIGMA / sqrt(fan_in + 1), the parameters of the
-# paper's numerical examples.
+# initialization: theory and numerical examples"): a layer's weights and biases form V = [W; b],
+# one column per unit (fan_in + 1 entries: the bias is part of the unit's row in the paper's
+# notation). In every column one entry, at a position drawn uniformly, comes from an
+# asymmetric distribution with positive support, Beta(2, 1); the others from N(0, sigma^2),
+# sigma = RAI_SIGMA / sqrt(fan_in + 1). RAI_SIGMA = 0.6007 is the paper's constant for
+# Beta(2, 1): the root of the second-moment condition (experiments.theory.rai_scale, which
+# gives 0.600747), so the scale is an upper bound's: the signal may shrink, it cannot grow.
 RAI_ALPHA, RAI_BETA = 2.0, 1.0
 RAI_SIGMA = 0.6007
 
