@@ -55,8 +55,9 @@ METRICS = (
            "share of hidden units (all layers) whose activation does not vary over the "
            "evaluation inputs (std <= 1e-6)", "high", history=True),
     Metric("dead_layer", "boolean", "dead layer",
-           "some hidden layer has every unit exactly constant over the evaluation inputs, so "
-           "the output is the same for every input; at init: born dead (Lu et al. 2020)",
+           "some hidden layer has every unit exactly constant in float32 over the evaluation "
+           "inputs, so the output is the same for every input: a dead ReLU layer, or a signal "
+           "too small for float32 to resolve (the born_dead preset tells them apart)",
            "true"),
     Metric("dead_relu_fraction", "float64", "units off on all training inputs",
            "share of hidden units whose pre-activation is <= 0 for every training input (the "
