@@ -272,12 +272,15 @@ def _prepare(jobs):
 
 
 def _shape_key(member):
-    """What members must share to be trained as one computation."""
+    """What members must share to be trained as one computation.
+
+    The optimizer is not part of it: every program holds every update rule and each member
+    takes its own (see _Program._update), so a grid of several optimizers compiles once.
+    """
     settings, data = member.settings, member.data
     return (data.task, data.n_features, member.n_out, settings.model["depth"],
             settings.model["width"], len(data.x_train), len(data.x_eval), settings.epochs,
-            settings.batch_size, settings.optimizer["name"], uses_bias(settings.model),
-            member.dropout > 0)
+            settings.batch_size, uses_bias(settings.model), member.dropout > 0)
 
 
 # -----------------------------------------------------------------------------
@@ -297,7 +300,6 @@ class _Spec:
     n_eval: int
     epochs: int
     batch_size: int
-    optimizer: str
     use_bias: bool
     dropout: bool
     blocks: tuple  # ((activation, members), ...): the member axis, one block per activation
@@ -429,7 +431,8 @@ class _Program:
     slots (same shapes), active (K,) bool (not stopped by TerminateOnNaN) and the global step
     count (Keras's optimizer.iterations, also the dropout seed generators' counter).
 
-    Per-chunk constants (dict of (K,) tensors unless noted): lr, momentum, l1, l2, rate,
+    Per-chunk constants (dict of (K,) tensors unless noted): lr, momentum, optimizer (the
+    index of each member's in OPTIMIZERS), l1, l2, rate,
     scale (1 / (1 - rate)), drop_seed (depth, K) uint32, x_eval (n_eval, features, K) and
     y_eval (n_eval, outputs, K).
     """
@@ -520,9 +523,20 @@ class _Program:
     # training
 
     def _update(self, params, grads, m, v, c, step):
-        """The optimizer's update of every weight tensor: new (params, m, v) lists."""
-        update = UPDATES[self.spec.optimizer]
-        new = [update(*parts, c, step) for parts in zip(params, grads, m, v, strict=True)]
+        """Every member's own optimizer update of every weight tensor: new (params, m, v).
+
+        Each rule is computed for every member and each member keeps its own (c["optimizer"]
+        indexes OPTIMIZERS): the updates are a few element-wise operations on the weights,
+        far cheaper than a program compiled per optimizer.
+        """
+        which = [tf.equal(c["optimizer"], i) for i in range(len(OPTIMIZERS))]
+        new = []
+        for parts in zip(params, grads, m, v, strict=True):
+            chosen = UPDATES[OPTIMIZERS[0]](*parts, c, step)
+            for i in range(1, len(OPTIMIZERS)):
+                chosen = [tf.where(which[i], a, b) for a, b in zip(
+                    UPDATES[OPTIMIZERS[i]](*parts, c, step), chosen, strict=True)]
+            new.append(chosen)
         return [list(part) for part in zip(*new, strict=True)]
 
     def _step(self, i, params, m, v, active, step, total, count, x, y, c):
@@ -675,6 +689,7 @@ class _Chunk:
         self.constants = {
             "lr": np.float32([c.lr for c in settings]),
             "momentum": np.float32([c.optimizer.get("momentum", 0.0) for c in settings]),
+            "optimizer": np.int32([OPTIMIZERS.index(c.optimizer["name"]) for c in settings]),
             "l1": np.float32([m.l1 for m in padded]),
             "l2": np.float32([m.l2 for m in padded]),
             "rate": rates.astype(np.float32),
