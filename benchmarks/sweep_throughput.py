@@ -63,7 +63,7 @@ def peak_memory_gb():
 
 def time_engine(jobs, repeats):
     """(first call's seconds, compiles included; [seconds of each later call])."""
-    from experiments.engine import train_many
+    from experiments.training.engine import train_many
 
     times = []
     for _ in range(repeats + 1):
@@ -76,7 +76,7 @@ def time_engine(jobs, repeats):
 def time_keras(jobs, repeats):
     import tensorflow as tf
 
-    from experiments.train import train_keras
+    from experiments.training.keras import train_keras
 
     tf.config.experimental.enable_op_determinism()
     train_keras(*jobs[0])  # warm-up: first graph tracing is not per-network cost
@@ -113,7 +113,7 @@ def large_grid_memory(n_networks):
     code = (
         f"import sys, time, resource; sys.path.insert(0, {str(ROOT)!r})\n"
         "from benchmarks.sweep_throughput import grid_configs\n"
-        "from experiments.engine import train_many\n"
+        "from experiments.training.engine import train_many\n"
         f"cfgs = grid_configs(); n = {n_networks}\n"
         "jobs = [(cfgs[i % len(cfgs)], i // len(cfgs)) for i in range(n)]\n"
         "t = time.perf_counter(); train_many(jobs); t = time.perf_counter() - t\n"

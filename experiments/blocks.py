@@ -36,7 +36,7 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
         {config_id: (number of collapsed networks among those just trained, tracebacks of its
         failed networks)}. `progress(n)` is called with the number of networks just finished.
     """
-    from experiments.engine import train_many
+    from experiments.training.engine import train_many
 
     jobs = [(cfg, int(cfg.seed) + r) for cfg, _, replicates in block for r in replicates]
     reported = 0

@@ -20,7 +20,7 @@ from experiments.config import config_id, factor_values, validate
 from experiments.dataset import dataset_size
 from experiments.results import history_frame, runs_frame, write_block
 from experiments.schema import SCHEMA_VERSION
-from experiments.train import train_keras
+from experiments.training.keras import train_keras
 
 log = logging.getLogger(__name__)
 
