@@ -1,6 +1,6 @@
 """Fault benchmark: the collapse doctor against AUTOTRAINER's rules on networks with known faults.
 
-Trains the project's networks (Keras `model.fit`, exactly as experiments.train builds, seeds
+Trains the project's networks (Keras `model.fit`, as experiments.training.keras builds, seeds
 and orders them) on five of the project's classification datasets, each with one injected
 fault at a realistic dose, plus healthy networks; then asks both methods what is wrong:
 
@@ -113,7 +113,7 @@ def compose_config(dataset, overrides):
 
 
 def train_one(cfg, seed):
-    """Train one network as experiments.train does (without TerminateOnNaN: AUTOTRAINER
+    """Train one network as experiments.training.keras does (without TerminateOnNaN: AUTOTRAINER
     watches the whole run); returns (model, data, AutoTrainerRules, seconds)."""
     import keras
 
@@ -121,7 +121,8 @@ def train_one(cfg, seed):
     from experiments.doctor.autotrainer import AutoTrainerRules
     from experiments.variants.model import HEADS, build_model
     from experiments.variants.optimizer import make_optimizer
-    from experiments.train import epoch_batches, epoch_orders, fit_targets
+    from experiments.training.common import epoch_orders, fit_targets
+    from experiments.training.keras import epoch_batches
 
     keras.utils.set_random_seed(seed)
     data = make_dataset(cfg.dataset, seed, cfg.eval_fraction)
@@ -302,7 +303,7 @@ def overhead(repeats):
     from experiments.doctor import CollapseMonitor
     from experiments.variants.model import HEADS, build_model
     from experiments.variants.optimizer import make_optimizer
-    from experiments.train import fit_targets
+    from experiments.training.common import fit_targets
 
     cfg = compose_config("moons", [])
     data = make_dataset(cfg.dataset, 0, cfg.eval_fraction)

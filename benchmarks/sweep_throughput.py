@@ -9,6 +9,7 @@ grid for peak memory.
 
 Example:
     python benchmarks/sweep_throughput.py --repeats 3 --keras-sample 20 --large
+    python benchmarks/sweep_throughput.py --repeats 5 --engine-only   # the engine's figures
 """
 
 import argparse
@@ -61,20 +62,21 @@ def peak_memory_gb():
 
 
 def time_engine(jobs, repeats):
-    from experiments.engine import train_many
+    """(first call's seconds, compiles included; [seconds of each later call])."""
+    from experiments.training.engine import train_many
 
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats + 1):
         start = time.perf_counter()
         train_many(jobs)
         times.append(time.perf_counter() - start)
-    return times
+    return times[0], times[1:]
 
 
 def time_keras(jobs, repeats):
     import tensorflow as tf
 
-    from experiments.train import train_keras
+    from experiments.training.keras import train_keras
 
     tf.config.experimental.enable_op_determinism()
     train_keras(*jobs[0])  # warm-up: first graph tracing is not per-network cost
@@ -111,7 +113,7 @@ def large_grid_memory(n_networks):
     code = (
         f"import sys, time, resource; sys.path.insert(0, {str(ROOT)!r})\n"
         "from benchmarks.sweep_throughput import grid_configs\n"
-        "from experiments.engine import train_many\n"
+        "from experiments.training.engine import train_many\n"
         f"cfgs = grid_configs(); n = {n_networks}\n"
         "jobs = [(cfgs[i % len(cfgs)], i // len(cfgs)) for i in range(n)]\n"
         "t = time.perf_counter(); train_many(jobs); t = time.perf_counter() - t\n"
@@ -130,6 +132,8 @@ def main():
     parser.add_argument("--peak-gflops", type=float, default=None,
                         help="machine peak for the efficiency line (default: estimated)")
     parser.add_argument("--large", action="store_true", help="also a 20,000-network grid")
+    parser.add_argument("--engine-only", action="store_true",
+                        help="only the engine's figures (no Keras sample, no whole sweep)")
     args = parser.parse_args()
 
     from experiments.variants.dataset import make_dataset
@@ -140,23 +144,30 @@ def main():
     data = make_dataset(configs[0].dataset, 0, configs[0].eval_fraction)
     flop = sum(flops_per_network(c, len(data.x_train), len(data.x_eval)) for c, _ in jobs)
 
-    engine_times = time_engine(jobs, args.repeats)
-    keras_times = time_keras(sample, args.repeats)
-    engine_per_net = statistics.median(engine_times) / len(jobs)
-    keras_per_net = statistics.median(keras_times)
+    load = os.getloadavg()
+    first, engine_times = time_engine(jobs, args.repeats)
+    median = statistics.median(engine_times)
+    engine_per_net = median / len(jobs)
     cores = os.cpu_count()
     # AVX-512 FMA: 2 units x 16 float32 lanes x 2 flops per cycle, at ~2.5 GHz, per core
     peak = args.peak_gflops or cores * 2.5 * 64
-    print(f"grid: {len(jobs)} networks; keras sample: {len(sample)}; repeats: {args.repeats}")
-    print(f"engine: {engine_per_net * 1e3:.2f} ms/network (median of "
-          f"{', '.join(f'{t:.2f}' for t in engine_times)} s per grid)")
-    print(f"keras:  {keras_per_net * 1e3:.1f} ms/network (medians per repeat: "
-          f"{', '.join(f'{t * 1e3:.0f}' for t in keras_times)} ms)")
-    print(f"speed-up: {keras_per_net / engine_per_net:.0f}x per network")
-    print(f"engine throughput: {1 / engine_per_net:.0f} networks/s; "
-          f"{flop / statistics.median(engine_times) / 1e9:.2f} GFLOP/s achieved "
-          f"of ~{peak:.0f} GFLOP/s estimated peak ({cores} cores)")
+    print(f"grid: {len(jobs)} networks; repeats: {args.repeats}; load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"engine: {engine_per_net * 1e3:.2f} ms/network, {flop / median / 1e9:.2f} GFLOP/s "
+          f"(median of {', '.join(f'{t:.2f}' for t in engine_times)} s per grid, programs "
+          f"compiled); {1 / engine_per_net:.0f} networks/s; of ~{peak:.0f} GFLOP/s estimated "
+          f"peak ({cores} cores)")
+    print(f"engine, first call: {first / len(jobs) * 1e3:.2f} ms/network, "
+          f"{flop / first / 1e9:.2f} GFLOP/s ({first:.2f} s, of which compiling and tracing "
+          f"~{first - median:.2f} s)")
     print(f"peak memory of this process: {peak_memory_gb():.2f} GB")
+    if args.engine_only:
+        return
+    keras_times = time_keras(sample, args.repeats)
+    keras_per_net = statistics.median(keras_times)
+    print(f"keras sample: {len(sample)} networks; keras: {keras_per_net * 1e3:.1f} ms/network "
+          f"(medians per repeat: {', '.join(f'{t * 1e3:.0f}' for t in keras_times)} ms)")
+    print(f"speed-up: {keras_per_net / engine_per_net:.0f}x per network")
     elapsed, networks = time_sweep()
     print(f"full sweep (python run.py -m, Parquet + report): {elapsed:.1f} s for {networks} "
           "networks (benchmarks/whole_process.py breaks the whole process down)")

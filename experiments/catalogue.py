@@ -1,6 +1,6 @@
 """The metric catalogue: every measured quantity written once, with what it means.
 
-The results schema (experiments.storage.schema), the per-epoch history (experiments.train), the report's
+The results schema (experiments.storage.schema), the history (experiments.training.common), the report's
 display names and training-curve panels (analysis.style, analysis.plots) and the README's
 columns table all read this list, so a new metric is one entry here plus its function in
 experiments.metrics.

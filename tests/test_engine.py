@@ -13,9 +13,10 @@ import tensorflow as tf
 from hydra import compose, initialize
 from hydra.core.global_hydra import GlobalHydra
 
-from experiments import engine
 from experiments.variants.dataset import make_dataset
-from experiments.train import Probe, train_keras
+from experiments.training import engine
+from experiments.training.engine import members, plan
+from experiments.training.keras import Probe, train_keras
 
 INITS = ["zeros", "constant", "random_normal", "random_normal_large", "glorot", "glorot_normal",
          "he_normal", "he_uniform", "lecun_normal", "orthogonal"]
@@ -264,21 +265,21 @@ def test_wide_and_deep_networks_match_keras():
 
 def test_memory_plan_of_wide_and_deep_networks():
     """Depth 200 x width 1000 still plans a chunk; networks that large go one per block."""
-    key = ("multiclass", 64, 10, 200, 1000, 1347, 450, 0, 32, "sgd", True, False)
+    key = ("multiclass", 64, 10, 200, 1000, 1347, 450, 0, 32, True, False)
     assert engine.default_chunk_size(key) == 1
-    small = ("binary", 2, 1, 1, 10, 192, 64, 3, 32, "sgd", True, False)
-    assert engine.default_chunk_size(small) >= 4 * engine.MEMBER_MULTIPLE
+    small = ("binary", 2, 1, 1, 10, 192, 64, 3, 32, True, False)
+    assert engine.default_chunk_size(small) >= 4 * plan.MEMBER_MULTIPLE
 
 
 def test_large_networks_do_not_depend_on_their_neighbours(monkeypatch):
     """With a budget that makes these networks 'large' (one per block), a network's numbers
     are the same alone and in a group."""
-    monkeypatch.setattr(engine, "MEMORY_BUDGET", 1 << 20)
+    monkeypatch.setattr(plan, "MEMORY_BUDGET", 1 << 20)
     overrides = [[f"activation={a}", f"lr={lr}", "model.width=32", *SMALL]
                  for a, lr in itertools.product(["relu", "tanh"], [0.1, 0.01])]
     jobs = [(cfg, 0) for cfg in compose_all(overrides)]
-    key = engine._shape_key(engine._prepare(jobs[:1])[0][0])
-    assert engine.default_chunk_size(key) < engine.MEMBER_MULTIPLE
+    key = members.shape_key(members.prepare(jobs[:1])[0][0])
+    assert engine.default_chunk_size(key) < plan.MEMBER_MULTIPLE
     together = engine.train_many(jobs)
     assert identical(engine.train_many([jobs[1]])[0], together[1])
     assert identical(engine.train_many([jobs[2], jobs[0]])[0], together[2])

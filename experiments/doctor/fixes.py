@@ -5,7 +5,7 @@ Every change is trained from fresh initial weights with the same seeds as the un
 metrics. A change's collapse rate comes with its exact (Clopper-Pearson) interval from
 analysis.stats.rate_interval, the statistics of the claims.
 
-Copies are trained with Keras `model.fit`: the batched engine (experiments.engine) trains
+Copies are trained with Keras `model.fit`: the batched engine (experiments.training.engine) trains
 networks on the project's own datasets only, and has no way to take the user's arrays.
 
 Example:

@@ -13,24 +13,23 @@ log = logging.getLogger(__name__)
 
 
 def make_blocks(pending, size):
-    """Split [(cfg, config_id, replicates)] into blocks of about `size` networks, whole configs
+    """Deal [(cfg, config_id, replicates)] into blocks of about `size` networks, whole configs
     each.
 
-    `size` is `hydra.launcher.block_networks`: it bounds the work a kill can lose.
+    `size` is `hydra.launcher.block_networks`: it bounds the work a kill can lose. The
+    configurations are dealt in turn (the i-th to block i mod n), not cut into runs of the
+    sweep's order: every block then holds about the same share of each activation, optimizer
+    and penalty, so the engine plans the same programs for every block of a grid and
+    compiles them once, rather than anew for each block's own mix.
     """
-    blocks, block, count = [], [], 0
-    for entry in pending:
-        if block and count + len(entry[2]) > size:
-            blocks.append(block)
-            block, count = [], 0
-        block.append(entry)
-        count += len(entry[2])
-    return blocks + ([block] if block else [])
+    n_blocks = max(1, -(-sum(len(entry[2]) for entry in pending) // size))
+    blocks = [pending[i::n_blocks] for i in range(n_blocks)]
+    return [block for block in blocks if block]
 
 
 def load_engine():
     """The batched engine's train_many (TensorFlow loads here)."""
-    from experiments.engine import train_many
+    from experiments.training.engine import train_many
 
     return train_many
 

@@ -20,7 +20,7 @@ from experiments.sweep.config import config_id, factor_values, validate
 from experiments.variants.dataset import dataset_size
 from experiments.storage.results import history_frame, runs_frame, write_block
 from experiments.storage.schema import SCHEMA_VERSION
-from experiments.train import train_keras
+from experiments.training.keras import train_keras
 
 log = logging.getLogger(__name__)
 

@@ -10,18 +10,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from experiments import catalogue, metrics
+from experiments import metrics
 from experiments.variants.dataset import Data, make_dataset
 from experiments.variants.model import HEADS, build_model
 from experiments.variants.optimizer import make_optimizer
-
-HISTORY_METRICS = catalogue.HISTORY_METRICS
-
-
-def epoch_orders(n_train, epochs, seed):
-    """The order in which each epoch visits the training rows; both engines use it."""
-    rng = np.random.default_rng([seed, 1])
-    return [rng.permutation(n_train) for _ in range(epochs)]
+from experiments.training.common import epoch_orders, fit_targets, history_rows, network_result
 
 
 def epoch_batches(x, y, orders, batch_size):
@@ -31,13 +24,6 @@ def epoch_batches(x, y, orders, batch_size):
         part = tf.data.Dataset.from_tensor_slices((x[order], y[order])).batch(batch_size)
         stream = part if stream is None else stream.concatenate(part)
     return stream
-
-
-def fit_targets(data: Data, y):
-    """Targets in the shape the Keras loss wants: one-hot for classes, a column otherwise."""
-    if data.task == "multiclass":
-        return np.eye(data.n_classes, dtype=np.float32)[y]
-    return np.asarray(y, dtype=np.float32).reshape(-1, 1)
 
 
 class Probe:
@@ -104,52 +90,11 @@ class _History(keras.callbacks.Callback):
         self.probe, self.rows = probe, []
 
     def record(self, epoch, train_loss, measured):
-        self.rows.append((epoch, "loss", train_loss))
-        self.rows.append((epoch, "eval_loss", measured["loss"]))
-        self.rows += [(epoch, name, measured[name]) for name in HISTORY_METRICS]
+        self.rows += history_rows(epoch, train_loss, measured)
 
     def on_epoch_end(self, epoch, logs=None):
         self.record(epoch + 1, float((logs or {}).get("loss", math.nan)),
                     self.probe.measure(full=False))
-
-
-def _diverged(measured):
-    """Non-finite outputs (hence output_std) or loss."""
-    return not (math.isfinite(measured["output_std"]) and math.isfinite(measured["loss"]))
-
-
-def _outcome(measured, diverged):
-    """`measured` with `diverged` set, and a diverged network counted as not collapsed."""
-    out = {**measured, "diverged": diverged}
-    if diverged:
-        out["collapsed"] = False
-        if out.get("decision_collapsed") is not None:
-            out["decision_collapsed"] = False
-    return out
-
-
-def network_result(final, at_init, losses, data):
-    """The result dict of one network; train_keras and the batched engine both build it here.
-
-    Args:
-        final, at_init: Probe.measure()-style dicts after training and at initialization
-            (the same values when nothing was trained, epochs=0).
-        losses: the training loss of every epoch run (empty for epochs=0).
-        data: the network's Data.
-
-    Returns:
-        Every metric after training, then with suffix `_init`, then status ('diverged' for
-        non-finite training losses, outputs or evaluation loss, else 'ok'), train_loss (NaN
-        without training), task and n_samples.
-    """
-    diverged = _diverged(final) or not all(math.isfinite(v) for v in losses)
-    at_init = _outcome(at_init, _diverged(at_init))
-    result = {**_outcome(final, diverged),
-              **{f"{k}_init": v for k, v in at_init.items() if k != "baseline_score"}}
-    result.update(status="diverged" if diverged else "ok",
-                  train_loss=float(losses[-1]) if losses else math.nan,
-                  task=data.task, n_samples=data.n_samples)
-    return result
 
 
 def train_keras(cfg, seed):

@@ -1,0 +1,34 @@
+"""The batched path: many tiny networks trained as one compiled TensorFlow computation.
+
+`train_keras` (experiments.training.keras) trains one network with `model.fit`; almost all
+of its time is Keras's per-step overhead. `train_many` trains K networks of one shape together:
+every weight tensor gets a trailing member axis (kernel (fan_in, fan_out, K), bias (units, K)),
+so a training step is a handful of element-wise operations over all members at once, and a
+whole epoch (its batch loop included) is one XLA-compiled `tf.function` call.
+
+It replicates what `model.fit` does for each member, step by step (see docs of each part):
+the same seeded initial weights, the same batch order, Keras's losses (from logits), weight
+penalties, optimizer update rules, dropout masks (the same Philox random numbers), loss
+averaging and TerminateOnNaN; results and history are scored with the same functions
+(experiments.metrics) in the same format as `train_keras`. Members only meet in the member
+axis: a diverging member never changes the numbers of the others.
+
+Members of one computation must share the network and data shapes (see members.shape_key); they
+may differ in initializer, learning rate, activation, regularization, dropout rate,
+dataset content and seed.
+
+Modules, by concept: members (jobs read and prepared: data, initial weights, batch orders),
+updates (Keras's optimizer rules), dropout (TensorFlow's random numbers), program (the compiled
+programs), plan (members split into chunks), chunk (a chunk's arrays), results (scoring and
+result rows) and train (train_many, which runs them).
+
+Example:
+    results = train_many([(cfg, seed) for seed in range(3)])
+    result, history = results[0]
+"""
+
+from experiments.training.engine.dropout import stateless_uniform
+from experiments.training.engine.plan import default_chunk_size
+from experiments.training.engine.train import member_model, train_many
+
+__all__ = ["default_chunk_size", "member_model", "stateless_uniform", "train_many"]

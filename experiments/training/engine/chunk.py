@@ -1,0 +1,91 @@
+"""The arrays of one chunk: its members' constants, initial state and batches, member axis last."""
+
+import numpy as np
+import tensorflow as tf
+
+from experiments.variants.init import layer_seed
+from experiments.training.common import fit_targets
+from experiments.training.engine.dropout import seed_word
+from experiments.training.engine.members import initial_weights
+from experiments.training.engine.updates import OPTIMIZERS
+
+
+def member_last(arrays):
+    """Stack per-member arrays on a new last axis, as float32."""
+    return np.stack(arrays, axis=-1).astype(np.float32)
+
+
+class Chunk:
+    """The members of one computation: one slot per position on the member axis.
+
+    Slots follow spec.blocks (members grouped by activation); a block with fewer members
+    than slots is padded with copies of one of its members, trained and then ignored.
+    """
+
+    def __init__(self, slots, real, spec):
+        """slots: the member in every slot (padding included); real: which slots count."""
+        self.spec, self.padded = spec, slots
+        index = np.flatnonzero(real)
+        self.members = [slots[i] for i in index]
+        # Selects the real members on the member axis; without padding a slice (views).
+        self.real = slice(None) if len(index) == len(slots) else index
+        padded = slots
+        settings = [m.settings for m in padded]
+        rates = np.asarray([m.dropout for m in padded])
+        self.constants = {
+            "lr": np.float32([c.lr for c in settings]),
+            "momentum": np.float32([c.optimizer.get("momentum", 0.0) for c in settings]),
+            "optimizer": np.int32([OPTIMIZERS.index(c.optimizer["name"]) for c in settings]),
+            "l1": np.float32([m.l1 for m in padded]),
+            "l2": np.float32([m.l2 for m in padded]),
+            "rate": rates.astype(np.float32),
+            # Keras's dropout multiplies by float32(1 / (1 - rate)), the division in float64.
+            "scale": np.float32(1.0 / (1.0 - rates)),
+            "drop_seed": np.uint32([[seed_word(layer_seed(m.seed, layer, "dropout"))
+                                     for m in padded] for layer in range(spec.depth)]),
+            "x_eval": member_last([m.data.x_eval for m in padded]),
+            "x_train": member_last([m.data.x_train for m in padded]),
+            "y_eval": member_last([fit_targets(m.data, m.data.y_eval) for m in padded]),
+        }
+        # Tensors once, rather than numpy arrays converted again at every call.
+        self.constants = {name: tf.constant(value) for name, value in self.constants.items()}
+        # Training inputs and targets side by side, one flat (rows * K) column each, so that
+        # an epoch's batches are a few flat gathers (see batches).
+        train = member_last([np.concatenate([m.data.x_train, fit_targets(m.data, m.data.y_train)],
+                                             axis=1) for m in padded])
+        self.columns = [np.ascontiguousarray(train[:, j, :]).reshape(-1)
+                        for j in range(train.shape[1])]
+
+    def slots(self):
+        """The slot (position on the member axis) of each real member."""
+        return np.arange(self.spec.members)[self.real]
+
+    def initial_state(self, cache):
+        """The training state at initialization; `cache` shares small layers' weights."""
+        weights = {}  # padding repeats members: their weights are made once
+        for m in self.padded:
+            if id(m) not in weights:
+                weights[id(m)] = initial_weights(m, cache)
+        params = [member_last(ws) for ws in zip(*(weights[id(m)] for m in self.padded),
+                                                  strict=True)]
+        # Optimizer slots start at zero; evaluation only (epochs=0) needs none.
+        zeros = [np.zeros_like(p) for p in params] if self.spec.epochs else []
+        return (params, zeros, [z.copy() for z in zeros],
+                np.ones(self.spec.members, bool), np.int32(0))
+
+    def batches(self, epoch):
+        """This epoch's batches in every member's order: (steps, batch, columns, K) float32.
+
+        Inputs come first, then targets. The partial last batch is padded with copies of its
+        first row (whatever that row does to the numbers, the real row does too); the program
+        masks those rows out.
+        """
+        spec = self.spec
+        rows = np.empty((spec.n_steps * spec.batch_size, spec.members), np.int64)
+        rows[:spec.n_train] = np.stack([m.orders[epoch] for m in self.padded], axis=1)
+        rows[spec.n_train:] = rows[(spec.n_steps - 1) * spec.batch_size]
+        flat = rows * spec.members + np.arange(spec.members)  # row r of member k is at r*K+k
+        out = np.empty((len(rows), len(self.columns), spec.members), np.float32)
+        for j, column in enumerate(self.columns):
+            out[:, j, :] = column[flat]
+        return out.reshape(spec.n_steps, spec.batch_size, len(self.columns), spec.members)

@@ -1,0 +1,206 @@
+"""Jobs read and prepared for the engine: settings, data, initial weights and batch orders.
+
+The weights are the ones build_model starts from (same seeded initializers), the batch orders
+the ones train_keras visits (common.epoch_orders); what many jobs share is made once.
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.variants.bias_init import make_bias_initializer
+from experiments.variants.dataset import make_dataset
+from experiments.variants.init import NumpyInitializer, layer_seed, make_initializer
+from experiments.variants.model import output_units, uses_bias
+from experiments.variants.regularization import make_regularization
+from experiments.training.common import epoch_orders
+from experiments.training.engine.updates import OPTIMIZERS
+
+CACHE_MAX_WEIGHTS = 1 << 16  # initial weights of smaller layers are shared between jobs
+
+
+@dataclass
+class _Settings:
+    """What the engine reads from a job's config, as plain Python data.
+
+    Reading an OmegaConf node costs ~20 us per attribute; over a grid of jobs that adds up,
+    so every config is read once.
+    """
+
+    model: dict
+    init: dict
+    bias_init: dict
+    activation: str
+    regularization: dict
+    optimizer: dict
+    dataset: dict
+    lr: float
+    epochs: int
+    batch_size: int
+    eval_fraction: float
+    collapse_threshold: float
+
+    @classmethod
+    def of(cls, cfg):
+        def plain(node):
+            return OmegaConf.to_container(node, resolve=True) if isinstance(
+                node, DictConfig) else dict(node)
+
+        bias_init = cfg.get("bias_init")
+        return cls(model=plain(cfg.model), init=plain(cfg.init),
+                   bias_init=plain(bias_init) if bias_init is not None else {"name": "zeros"},
+                   activation=cfg.activation.name,
+                   regularization=plain(cfg.regularization), optimizer=plain(cfg.optimizer),
+                   dataset=plain(cfg.dataset), lr=float(cfg.lr), epochs=int(cfg.epochs),
+                   batch_size=int(cfg.batch_size), eval_fraction=float(cfg.eval_fraction),
+                   collapse_threshold=float(cfg.collapse_threshold))
+
+
+@dataclass
+class _Member:
+    """One job, prepared: its data, initial weights, batch orders and hyper-parameters."""
+
+    index: int  # position in the jobs list
+    settings: _Settings
+    seed: int
+    data: object  # experiments.variants.dataset.Data
+    n_out: int  # output units
+    orders: list  # epoch_orders(...): the training-row order of every epoch
+    l1: float
+    l2: float
+    dropout: float
+
+
+def _key(*parts):
+    """A cache key for plain (JSON-able) data."""
+    return json.dumps(parts, sort_keys=True)
+
+
+class _Cache(dict):
+    """Memoizes what many jobs of a grid share: small initial weights, batch orders."""
+
+    def get_or_make(self, key, make, *args):
+        """self[key], made as make(*args) the first time."""
+        if key not in self:
+            self[key] = make(*args)
+        return self[key]
+
+
+class _DatasetCache:
+    """Datasets kept between train_many calls (the launcher calls it once per block; the
+    blocks of a large grid share their seeds' datasets), up to about `limit` bytes."""
+
+    def __init__(self, limit=256 << 20):
+        self.limit, self.items, self.size = limit, {}, 0
+
+    def get_or_make(self, key, make, *args):
+        if key not in self.items:
+            data = make(*args)
+            nbytes = sum(getattr(data, f).nbytes for f in ("x_train", "y_train", "x_eval",
+                                                             "y_eval"))
+            while self.items and self.size + nbytes > self.limit:
+                oldest = next(iter(self.items))
+                self.size -= self.items.pop(oldest)[1]
+            self.items[key], self.size = (data, nbytes), self.size + nbytes
+        return self.items[key][0]
+
+
+_DATASETS = _DatasetCache()
+
+
+def _penalties(cfg_reg):
+    """(L1 factor, L2 factor, dropout rate) that the Keras model would use."""
+    regularizer, dropout = make_regularization(cfg_reg)
+    if regularizer is None:
+        return 0.0, 0.0, dropout
+    config = regularizer.get_config()
+    return float(config.get("l1", 0.0)), float(config.get("l2", 0.0)), dropout
+
+
+def initial_weights(member, cache):
+    """The weights build_model would start from: (kernel, bias) for every layer.
+
+    Dense builds its kernel by calling its initializer with shape (fan_in, units) and its
+    bias with shape (units,), in float32, so calling the same seeded initializers here gives
+    the same numbers. Without biases (model.use_bias=false) the bias stays zero: the program
+    leaves it out. Weights are made when a chunk starts, not for the whole grid at once;
+    small layers' are cached, since a grid's jobs often share (init, seed).
+    """
+    settings, seed = member.settings, member.seed
+    model = settings.model
+    sizes = [member.data.n_features] + [model["width"]] * model["depth"] + [member.n_out]
+    weights = []
+    for layer, shape in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
+        fan_in, units = shape
+        small = fan_in * units <= CACHE_MAX_WEIGHTS
+        kernel_key = _key("kernel", settings.init, seed, layer, shape)
+        kernel = (cache.get_or_make(kernel_key, _kernel, settings.init, seed, layer, shape)
+                  if small else _kernel(settings.init, seed, layer, shape))
+        if uses_bias(model):
+            bias_key = _key("bias", settings.init, settings.bias_init, seed, layer, shape)
+            bias = (cache.get_or_make(bias_key, _bias, settings, seed, layer, shape)
+                    if small else _bias(settings, seed, layer, shape))
+        else:
+            bias = np.zeros(units, np.float32)
+        weights += [kernel, bias]
+    return weights
+
+
+def _draw(initializer, shape):
+    """What `initializer(shape, dtype='float32')` gives, as numpy."""
+    if isinstance(initializer, NumpyInitializer):
+        return initializer.draw(shape)
+    return np.asarray(initializer(shape, dtype="float32"))
+
+
+def _kernel(cfg_init, seed, layer, shape):
+    return _draw(make_initializer(cfg_init, layer_seed(seed, layer)), shape)
+
+
+def _bias(settings, seed, layer, shape):
+    fan_in, units = shape
+    return _draw(make_bias_initializer(settings.init, settings.bias_init, seed, layer, fan_in),
+                 (units,))
+
+
+def keras_order(weights, use_bias):
+    """(kernel, bias) pairs as Keras's get_weights() lists them: without biases if none."""
+    return list(weights) if use_bias else list(weights[0::2])
+
+
+def prepare(jobs):
+    """Make every job's data and batch orders (shared ones made once; weights come per
+    chunk, see initial_weights); returns (members, cache)."""
+    cache = _Cache()
+    members = []
+    for index, (cfg, seed) in enumerate(jobs):
+        # Replicates usually share one config object: read it once (jobs keep it alive).
+        settings, seed = cache.get_or_make(("settings", id(cfg)), _Settings.of, cfg), int(seed)
+        if settings.model["name"] != "mlp":
+            raise ValueError(f"train_many: model {settings.model['name']!r} is not supported")
+        if settings.optimizer["name"] not in OPTIMIZERS:
+            raise ValueError(f"train_many: optimizer {settings.optimizer['name']!r} is not "
+                             "supported")
+        data = _DATASETS.get_or_make(_key("data", settings.dataset, seed, settings.eval_fraction),
+                                     make_dataset, settings.dataset, seed, settings.eval_fraction)
+        n_out = output_units(data.task, data.n_classes)
+        n_train = len(data.x_train)
+        orders = cache.get_or_make(_key("orders", n_train, settings.epochs, seed),
+                                   epoch_orders, n_train, settings.epochs, seed)
+        l1, l2, dropout = _penalties(settings.regularization)
+        members.append(_Member(index, settings, seed, data, n_out, orders, l1, l2, dropout))
+    return members, cache
+
+
+def shape_key(member):
+    """What members must share to be trained as one computation.
+
+    The optimizer is not part of it: every program holds every update rule and each member
+    takes its own (see Program._update), so a grid of several optimizers compiles once.
+    """
+    settings, data = member.settings, member.data
+    return (data.task, data.n_features, member.n_out, settings.model["depth"],
+            settings.model["width"], len(data.x_train), len(data.x_eval), settings.epochs,
+            settings.batch_size, uses_bias(settings.model), member.dropout > 0)

@@ -1,0 +1,333 @@
+"""The compiled programs of one spec: an epoch's batch loop under XLA, and the probes.
+
+Every weight tensor has a trailing member axis (kernel (fan_in, fan_out, K), bias (units, K)),
+so a training step is a handful of element-wise operations over all members at once.
+"""
+
+import logging
+import os
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from experiments.variants.activation import keras_activation
+from experiments.training.engine.dropout import stateless_uniform
+from experiments.training.engine.updates import OPTIMIZERS, UPDATES
+
+
+class _NoRetracingNotice(logging.Filter):
+    """Every network shape has its own programs, so TensorFlow's "triggered tf.function
+    retracing" notice is expected here: keep it off the user's terminal, nothing else."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_NoRetracingNotice())
+
+JIT_COMPILE = True  # training under XLA: each step is a few fused kernels, ~4x faster than TF's
+# The probes run ~20 times per chunk: plain TF graphs start faster than XLA compiles, and
+# their kernels are Keras's own (TensorFlow's), so the probed activations are Keras's too.
+PROBE_JIT = False
+# A Dense layer with at least this many weights is a batched matrix product; smaller ones are
+# a broadcast product summed over its inputs, which XLA fuses (see _dense).
+MATMUL_MIN_WEIGHTS = 4096
+
+
+def _prefer_fast_xla_compiles():
+    """Ask XLA's CPU backend for its classic kernel emitters: they compile these programs in
+    about half the time (~0.3 s less each), which outweighs their slower tanh and sigmoid
+    (training steps here are bound by kernel launches, not arithmetic): ~25% less time in
+    all for a 600-network grid.
+
+    XLA reads XLA_FLAGS once, at its first compilation in the process, so this only takes
+    effect if nothing compiled with XLA before this module was imported; a setting the
+    user made is left alone.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_use_fusion_emitters" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_use_fusion_emitters=false".strip()
+
+
+_prefer_fast_xla_compiles()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything static about one compiled computation (one XLA program per spec)."""
+
+    task: str
+    n_features: int
+    n_out: int
+    depth: int
+    width: int
+    n_train: int
+    n_eval: int
+    epochs: int
+    batch_size: int
+    use_bias: bool
+    dropout: bool
+    blocks: tuple  # ((activation, members), ...): the member axis, one block per activation
+
+    @property
+    def members(self):
+        """K, the length of the member axis (padding included)."""
+        return sum(size for _, size in self.blocks)
+
+    @property
+    def n_steps(self):
+        """Batches per epoch, the last one partial when batch_size does not divide n_train."""
+        return -(-self.n_train // self.batch_size)
+
+    def batch_sizes(self):
+        return [min(self.batch_size, self.n_train - i * self.batch_size)
+                for i in range(self.n_steps)]
+
+
+def _dense(h, kernel, bias=None, matmul=False):
+    """Dense layer on the member axis: h (rows, in, K) @ kernel (in, out, K) + bias (out, K).
+
+    In the training program (XLA) small layers are a broadcast product summed over `in`:
+    XLA fuses it, and it vectorizes over K. From MATMUL_MIN_WEIGHTS weights on, and always in
+    the probes (`matmul`, plain TensorFlow, which would hold that rows x in x out product in
+    memory), it is a batched matrix product. The choice never depends on K.
+    """
+    if matmul or kernel.shape[0] * kernel.shape[1] >= MATMUL_MIN_WEIGHTS:
+        z = tf.einsum("rik,iok->rok", h, kernel)
+    else:
+        z = tf.reduce_sum(h[:, :, None, :] * kernel[None], axis=1)
+    return z if bias is None else z + bias[None]
+
+
+class Program:
+    """The compiled programs of one spec: an epoch's batch loop, and probes of the evaluation
+    set (activations and logits; the gradients for grad_norm_ratio).
+
+    State (tuple): params (list, Keras order, member axis last), first and second optimizer
+    slots (same shapes), active (K,) bool (not stopped by TerminateOnNaN) and the global step
+    count (Keras's optimizer.iterations, also the dropout seed generators' counter).
+
+    Per-chunk constants (dict of (K,) tensors unless noted): lr, momentum, optimizer (the
+    index of each member's in OPTIMIZERS), l1, l2, rate,
+    scale (1 / (1 - rate)), drop_seed (depth, K) uint32, x_eval (n_eval, features, K) and
+    y_eval (n_eval, outputs, K).
+    """
+
+    def __init__(self, spec):
+        self.spec = spec
+        sizes = spec.batch_sizes()
+        self.sizes = np.asarray(sizes, np.float32)
+        self.valid = np.arange(spec.batch_size)[None, :] < np.asarray(sizes)[:, None]
+        self.blocks, start = [], 0  # (activation function, first member, end)
+        for name, size in spec.blocks:
+            self.blocks.append((keras.activations.get(keras_activation(name)), start,
+                                start + size))
+            start += size
+        # Three programs, not one: the training program compiles on a worker thread while
+        # the probes are built and run at initialization (see train.run_chunk).
+        self.train = tf.function(self._train, jit_compile=JIT_COMPILE, autograph=False)
+        self.probe, self.grads, self.train_preact_max = (
+            tf.function(fn, jit_compile=PROBE_JIT, autograph=False)
+            for fn in (self._probe, self._grads, self._train_preact_max))
+
+    # forward pass and losses
+
+    def _activate(self, z):
+        """Each member's hidden activation (Keras's own function), block by block."""
+        parts = [activation(z[..., start:end]) for activation, start, end in self.blocks]
+        return parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
+
+    def _dropout(self, h, layer, c, step):
+        """Keras's Dropout(rate, seed=layer_seed(seed, layer, 'dropout')) during `step`.
+
+        keras.random.dropout draws stateless_uniform(h.shape, seed=[layer seed, step]) (the
+        SeedGenerator's state [seed, 0] gains 1 per call) and keeps values >= rate, scaled.
+        Rows are flattened in Keras's (rows, units) order, so the first rows of a partial
+        batch get the same numbers as Keras's smaller tensor.
+        """
+        rows, units = h.shape[0], h.shape[1]
+        u = stateless_uniform(c["drop_seed"][layer], tf.cast(step, tf.uint32), rows * units)
+        keep = tf.reshape(u, (rows, units, -1)) >= c["rate"]
+        return tf.where(keep, h * c["scale"], 0.0)
+
+    def _layer(self, h, params, layer, probe):
+        """Dense layer `layer`'s pre-activation (without its bias if the network has none)."""
+        bias = params[2 * layer + 1] if self.spec.use_bias else None
+        return _dense(h, params[2 * layer], bias, matmul=probe)
+
+    def _forward(self, params, x, c, step=None, pre=None, probe=True):
+        """Hidden activations and output logits; dropout when `step` is given (training).
+
+        `pre`, a list, receives every hidden layer's pre-activation; `probe` is False in the
+        training program (see _dense).
+        """
+        hidden, h = [], x
+        for layer in range(self.spec.depth):
+            z = self._layer(h, params, layer, probe)
+            if pre is not None:
+                pre.append(z)
+            h = self._activate(z)
+            hidden.append(h)
+            if step is not None and self.spec.dropout:
+                h = self._dropout(h, layer, c, step)
+        return hidden, self._layer(h, params, self.spec.depth, probe)
+
+    def _row_loss(self, logits, y):
+        """Per-row loss (rows, K) as Keras computes it: cross-entropy from the logits."""
+        if self.spec.task == "binary":
+            return tf.reduce_mean(
+                tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits), axis=1)
+        if self.spec.task == "multiclass":
+            return tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits, axis=1)
+        return tf.reduce_mean(tf.square(y - logits), axis=1)
+
+    def _penalty(self, kernel, c):
+        """Keras's L1 / L2 / L1L2 kernel penalty; exactly 0 for members without one."""
+        l1 = tf.where(c["l1"] > 0, c["l1"] * tf.reduce_sum(tf.abs(kernel), axis=(0, 1)), 0.0)
+        l2 = tf.where(c["l2"] > 0, c["l2"] * tf.reduce_sum(tf.square(kernel), axis=(0, 1)), 0.0)
+        return l1 + l2
+
+    def _train_loss(self, params, x, y, valid, size, c, step):
+        """(K,) loss of one batch: mean over its real rows, plus every kernel's penalty."""
+        _, logits = self._forward(params, x, c, step, probe=False)
+        rows = tf.where(valid[:, None], self._row_loss(logits, y), 0.0)
+        loss = tf.reduce_sum(rows, axis=0) / size
+        for kernel in params[0::2]:
+            loss = loss + self._penalty(kernel, c)
+        return loss
+
+    # training
+
+    def _update(self, params, grads, m, v, c, step):
+        """Every member's own optimizer update of every weight tensor: new (params, m, v).
+
+        Each rule is computed for every member and each member keeps its own (c["optimizer"]
+        indexes OPTIMIZERS): the updates are a few element-wise operations on the weights,
+        far cheaper than a program compiled per optimizer.
+        """
+        which = [tf.equal(c["optimizer"], i) for i in range(len(OPTIMIZERS))]
+        new = []
+        for parts in zip(params, grads, m, v, strict=True):
+            chosen = UPDATES[OPTIMIZERS[0]](*parts, c, step)
+            for i in range(1, len(OPTIMIZERS)):
+                chosen = [tf.where(which[i], a, b) for a, b in zip(
+                    UPDATES[OPTIMIZERS[i]](*parts, c, step), chosen, strict=True)]
+            new.append(chosen)
+        return [list(part) for part in zip(*new, strict=True)]
+
+    def _step(self, i, params, m, v, active, step, total, count, x, y, c):
+        """One batch for every member; members stopped by TerminateOnNaN stay frozen."""
+        size = tf.gather(tf.constant(self.sizes), i)
+        valid = tf.gather(tf.constant(self.valid), i)
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            loss = self._train_loss(params, x, y, valid, size, c, step)
+            total_loss = tf.reduce_sum(loss)  # members do not interact: d/dW_k = d loss_k/dW_k
+        # Without biases they take no part, get zero gradients and stay exactly 0.
+        grads = tape.gradient(total_loss, params,
+                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        new_params, new_m, new_v = self._update(params, grads, m, v, c, step)
+
+        def keep(new, old):
+            return [tf.where(active, a, b) for a, b in zip(new, old, strict=True)]
+
+        # Keras's loss tracker: a batch-size-weighted mean of the batch losses in float32;
+        # TerminateOnNaN stops a member once that running mean is NaN or inf.
+        total = tf.where(active, total + loss * size, total)
+        count = tf.where(active, count + size, count)
+        still = active & tf.math.is_finite(tf.math.divide_no_nan(total, count))
+        return (i + 1, keep(new_params, params), keep(new_m, m), keep(new_v, v), still,
+                step + 1, total, count)
+
+    def _train(self, state, c, batches):
+        """One epoch: every batch of `batches` (steps, rows, features + outputs, K).
+
+        Returns:
+            (new state, (K,) epoch loss as Keras logs it).
+        """
+        params, m, v, active, step = state
+        zeros = tf.zeros_like(c["lr"])
+        features = self.spec.n_features
+
+        def body(i, params, m, v, active, step, total, count):
+            batch = batches[i]
+            return self._step(i, params, m, v, active, step, total, count,
+                              batch[:, :features], batch[:, features:], c)
+
+        _, params, m, v, active, step, total, count = tf.while_loop(
+            lambda i, *_: i < self.spec.n_steps, body,
+            (tf.constant(0), params, m, v, active, step, zeros, zeros))
+        return (params, m, v, active, step), tf.math.divide_no_nan(total, count)
+
+    def _probe(self, params, c):
+        """What Probe.measure reads on the evaluation set (training=False).
+
+        Returns:
+            dict: hidden, a list of (K, units, n) activations (inputs last, the layout the
+            metrics reduce fastest), and logits (K, n, outputs).
+        """
+        hidden, logits = self._forward(params, c["x_eval"], c)
+        return {"hidden": [tf.transpose(h, [2, 1, 0]) for h in hidden],
+                "logits": tf.transpose(logits, [2, 0, 1])}
+
+    def _grads(self, params, c):
+        """What the first and last probes add on the evaluation set (training=False).
+
+        Returns:
+            dict: grads, the gradients of the mean evaluation loss (no penalty) wrt every
+            kernel, as Probe.kernel_grads takes them, [(K, fan_in, fan_out)]; pre_last, the
+            last hidden layer's pre-activations (K, n, units); slopes, phi' of the layer
+            before it (K, n, units), absent for depth 1.
+        """
+        kernels, pre = params[0::2], []
+        with tf.GradientTape() as tape:
+            tape.watch(kernels)
+            _, logits = self._forward(params, c["x_eval"], c, pre=pre)
+            loss = tf.reduce_mean(self._row_loss(logits, c["y_eval"]), axis=0)
+            total_loss = tf.reduce_sum(loss)
+        out = {"grads": [tf.transpose(g, [2, 0, 1]) for g in tape.gradient(total_loss, kernels)]}
+        if pre:
+            out["pre_last"] = tf.transpose(pre[-1], [2, 0, 1])
+        if len(pre) >= 2:
+            with tf.GradientTape() as tape:  # an elementwise activation: d sum / dz = phi'(z)
+                tape.watch(pre[-2])
+                h = self._activate(pre[-2])
+            out["slopes"] = tf.transpose(tape.gradient(h, pre[-2]), [2, 0, 1])
+        return out
+
+    def _train_preact_max(self, params, c):
+        """Every hidden unit's largest pre-activation over the training inputs (NaN where
+        any is non-finite), [(K, 1, units)]: what dead_relu_fraction needs of them."""
+        pre = []
+        self._forward(params, c["x_train"], c, pre=pre)
+        out = []
+        for z in pre:
+            top = tf.where(tf.reduce_all(tf.math.is_finite(z), axis=0),
+                           tf.reduce_max(z, axis=0), np.float32(np.nan))
+            out.append(tf.transpose(top, [1, 0])[:, None, :])
+        return out
+
+    def outputs(self, logits):
+        """The output activation (sigmoid, softmax over units, or linear) of (K, n, k) logits.
+
+        Run eagerly, outside XLA, so that the probabilities come from the same TensorFlow
+        kernels as Keras's: near saturation a few ulps of the sigmoid change 1 - p, and with
+        it the clipped cross-entropy the metrics compute, by up to 1e-3.
+        """
+        if self.spec.task == "binary":
+            return tf.sigmoid(logits)
+        if self.spec.task == "multiclass":
+            return tf.nn.softmax(logits, axis=-1)
+        return logits
+
+
+_PROGRAMS = {}
+
+
+def program(spec):
+    """The programs of `spec`, built once per process (the XLA compile takes ~0.5 s)."""
+    if spec not in _PROGRAMS:
+        _PROGRAMS[spec] = Program(spec)
+    return _PROGRAMS[spec]

@@ -1,0 +1,87 @@
+"""Result assembly: a chunk's probes scored with experiments.metrics, as Probe.measure does,
+and each member's result, history and weights built as train_keras builds them."""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from experiments import metrics
+from experiments.training.common import HISTORY_METRICS, history_rows, network_result
+from experiments.training.engine.members import keras_order
+
+
+class Scorer:
+    """Scores probes of a chunk with experiments.metrics, as Probe.measure does."""
+
+    def __init__(self, chunk, program):
+        members = chunk.members
+        self.real, self.program = chunk.real, program
+        self.task = members[0].data.task
+        self.y_eval = np.stack([m.data.y_eval for m in members])
+        self.y_train = np.stack([m.data.y_train for m in members])
+        self.threshold = np.asarray([m.settings.collapse_threshold for m in members])
+
+    def measure(self, probe, kernels, final=False):
+        """network_metrics_batch (plus the gradient metrics and dead_relu_fraction if
+        `final`) for the real members.
+
+        Args:
+            probe: the program's probe dict (numpy); the outputs are computed here.
+            kernels: the kernels (member axis last).
+            final: the first or last probe: every metric, grad_norm_ratio and baseline_score
+                included; otherwise only what the history records.
+        """
+        real = self.real
+        outputs = np.asarray(self.program.outputs(probe["logits"][real]), np.float64)
+        # float32 views: the metrics convert one layer at a time to float64 (the same values
+        # and memory order as converting all first), so deep networks need less memory.
+        hidden = [h[real].transpose(0, 2, 1) for h in probe["hidden"]]
+        kernels = [np.moveaxis(k[..., real], -1, 0) for k in kernels]
+        out = metrics.network_metrics_batch(
+            outputs, self.y_eval, hidden, kernels, self.task, train_targets=self.y_train,
+            threshold=self.threshold,
+            names=metrics.NETWORK_METRICS if final else ("loss", *HISTORY_METRICS))
+        if final:
+            extra = probe["final"]
+            grads = [g[real] for g in extra["grads"]]
+            out["grad_norm_ratio"] = metrics.grad_norm_ratio_batch(grads[0], grads[-1])
+            out["zero_grad_fraction"] = metrics.zero_grad_fraction_batch(grads)
+            out["dead_relu_fraction"] = metrics.dead_relu_fraction_batch(
+                [z[real] for z in probe["train_preact_max"]])
+            n = len(outputs)
+            out["input_correlation"] = (metrics.input_correlation_batch(extra["pre_last"][real])
+                                        if "pre_last" in extra else np.full(n, np.nan))
+            out["jacobian_gain"] = (metrics.jacobian_gain_batch(extra["slopes"][real],
+                                                                kernels[-2])
+                                    if "slopes" in extra else np.full(n, np.nan))
+        return out
+
+
+def assemble(chunk, at_init, epochs, params):
+    """[(result, history, final weights)] for chunk.members.
+
+    Args:
+        at_init: the scored measurement at initialization.
+        epochs: [(epoch, indices of the members still training, their losses, future of the
+            scored measurement)] in order; the last one's measurement is the final one.
+        params: the final weights (numpy, program order, member axis last).
+    """
+    n = len(chunk.members)
+    final = at_init  # epochs=0: the measurement at init is the final
+    histories = [history_rows(0, math.nan, at_init, i) for i in range(n)]
+    losses = [[] for _ in range(n)]
+    for epoch, running, epoch_loss, measured in epochs:
+        final = measured.result()
+        for i in running:
+            losses[i].append(epoch_loss[i])
+            histories[i] += history_rows(epoch, epoch_loss[i], final, i)
+    params = keras_order(params, chunk.spec.use_bias)
+    return [(network_result(metrics.member_metrics(final, i), metrics.member_metrics(at_init, i),
+                            losses[i], member.data),
+             histories[i], [p[..., slot] for p in params])
+            for i, (member, slot) in enumerate(zip(chunk.members, chunk.slots(), strict=True))]
+
+
+def numpy_tree(structure):
+    return tf.nest.map_structure(np.asarray, structure)

@@ -1,0 +1,133 @@
+"""train_many: jobs prepared, planned into chunks, each chunk trained by its program and scored."""
+
+import contextlib
+import gc
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from experiments.variants.model import build_model
+from experiments.training.engine.members import prepare, shape_key
+from experiments.training.engine.plan import default_chunk_size, plan
+from experiments.training.engine.program import program as _program
+from experiments.training.engine.results import Scorer, assemble, numpy_tree
+
+
+def run_chunk(chunk, cache):
+    """Train one chunk; returns [(result, history, final weights)] for chunk.members.
+
+    `cache` holds weights shared between chunks (see members.initial_weights).
+
+    A worker thread overlaps the numpy work (next epoch's batches, last epoch's metrics)
+    with the compiled programs, which release the GIL while they run.
+    """
+    spec, c = chunk.spec, chunk.constants
+    program = _program(spec)
+    scorer, real = Scorer(chunk, program), chunk.real
+
+    def train(state, batches):
+        return program.train(state=state, c=c, batches=batches)
+
+    def probe(state, final):
+        """Probe dict (numpy); grads and training pre-activations only for the first and
+        last probes."""
+        out = numpy_tree(program.probe(params=state[0], c=c))
+        if final:
+            out["final"] = numpy_tree(program.grads(params=state[0], c=c))
+            out["train_preact_max"] = numpy_tree(program.train_preact_max(params=state[0], c=c))
+        return out, numpy_tree(state[0][0::2])
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        state = chunk.initial_state(cache)
+        if spec.epochs:
+            batches, pending = chunk.batches(0), None
+            warm = worker.submit(train, state, batches)  # XLA compiles it during the probes
+        at_init = probe(state, final=True)
+        if spec.epochs:
+            warm.result()
+        at_init = worker.submit(scorer.measure, *at_init, True)
+        epochs = []  # (epoch, members still training, their losses, future metrics)
+        for epoch in range(spec.epochs):
+            running = np.flatnonzero(np.asarray(state[3])[real])
+            if not len(running):
+                break  # every member stopped: nothing changes any more
+            if pending is not None:
+                batches = pending.result()
+            pending = worker.submit(chunk.batches, epoch + 1) if epoch + 1 < spec.epochs else None
+            state, loss = train(state, batches)
+            last = epoch + 1 == spec.epochs or not state[3].numpy()[real].any()
+            measured = worker.submit(scorer.measure, *probe(state, last), last)
+            epochs.append((epoch + 1, running, loss.numpy()[real].tolist(), measured))
+        at_init = at_init.result()
+        return assemble(chunk, at_init, epochs, numpy_tree(state[0]))
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause Python's cyclic garbage collector (reference counting still frees memory).
+
+    With TensorFlow and Keras loaded the heap is large, so every full collection takes
+    ~0.1 s; tracing a program and building history rows allocate enough objects to trigger
+    several, which would cost more than a small grid's training.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def train_many(jobs, chunk_size=None, progress=None, return_weights=False):
+    """Train every (cfg, seed) job as train_keras would, many networks per computation.
+
+    Args:
+        jobs: list of (cfg, seed), cfg a composed config as train_keras takes.
+        chunk_size: about the most networks per computation (activation blocks are padded
+            to multiples of MEMBER_MULTIPLE); None picks one per shape so that a chunk stays
+            within about MEMORY_BUDGET bytes.
+        progress: optional callable(n_done), called after each chunk with the number of jobs
+            finished so far.
+        return_weights: also return each network's final weights.
+
+    Returns:
+        In job order, (result, history) as train_keras returns them, or (result, history,
+        weights) with return_weights, weights being numpy arrays in Keras get_weights() order
+        (see member_model).
+    """
+    with _gc_paused():
+        return _train_many(jobs, chunk_size, progress, return_weights)
+
+
+def _train_many(jobs, chunk_size, progress, return_weights):
+    members, cache = prepare(jobs)
+    groups = {}
+    for member in members:
+        groups.setdefault(shape_key(member), []).append(member)
+    out, done = [None] * len(members), 0
+    for key, group in groups.items():
+        _, chunks = plan(key, group, chunk_size or default_chunk_size(key))
+        for chunk in chunks:
+            for member, trained in zip(chunk.members, run_chunk(chunk, cache), strict=True):
+                out[member.index] = trained if return_weights else trained[:2]
+            done += len(chunk.members)
+            if progress is not None:
+                progress(done)
+    return out
+
+
+def member_model(cfg, n_features, task, n_classes, weights):
+    """An ordinary Keras model of config `cfg` holding `weights` (e.g. a trained member).
+
+    Args:
+        cfg: the member's config.
+        n_features, task, n_classes: its data's shape (Data.n_features, .task, .n_classes).
+        weights: numpy arrays in Keras get_weights() order, as train_many returns them.
+
+    Returns:
+        keras.Sequential built by experiments.variants.model.build_model, with `weights` set.
+    """
+    model = build_model(cfg, n_features, task, n_classes, seed=0)
+    model.set_weights(weights)
+    return model
