@@ -86,7 +86,7 @@ _NO_SWEEP = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--s
 
 def start_training_early(argv):
     """Start the training process (experiments.sweep.trainer) before Hydra starts, when
-    `argv` is a sweep that the default launcher trains locally: it loads TensorFlow, ~4.5 s of
+    `argv` is a sweep that the default launcher trains locally: it loads TensorFlow, ~3.5 s of
     the other core, while Hydra composes. The launcher takes it over; unused, it is stopped
     when this process ends."""
     if not {"-m", "--multirun"} & set(argv) or _NO_SWEEP & set(argv):

@@ -1,6 +1,6 @@
 """A training process that loads TensorFlow while the sweep is still being composed.
 
-Importing TensorFlow and Keras takes ~4.5 s of one core, longer than composing and checking a
+Importing TensorFlow and Keras takes ~3.5 s of one core, longer than composing and checking a
 600-network sweep. The `collapse` launcher therefore starts this process as soon as Hydra sets
 it up; while it loads, the sweep's own process composes and validates the jobs and loads the
 report's libraries on the other core. The sweep's process never imports TensorFlow. `run.py`

@@ -4,9 +4,9 @@
    them (experiments.sweep.compose); with another sweeper, compose and validate them here. A
    bad value stops the sweep with one line before anything is trained.
 2. With `engine=batched` (default), train the missing networks in blocks with the batched
-   engine (experiments.sweep.batched): `executor=local` in a training process started as soon
-   as Hydra sets this launcher up, so that TensorFlow loads while the jobs are composed
-   (experiments.sweep.trainer); `executor=ray` as Ray tasks. Each job then reports its outcome
+   engine (experiments.sweep.batched): `executor=local` in a training process that run.py
+   started before Hydra (or this launcher's setup, otherwise), so that TensorFlow loads while
+   the jobs are composed (experiments.sweep.trainer); `executor=ray` as Ray tasks. Each job then reports its outcome
    without a folder of its own: Hydra's per-job folder, log and YAML files are made only for a
    job whose networks failed (its log holds the tracebacks). `engine=keras` runs each job
    through Hydra's `run_job` (its folder, log and JobReturn) and trains one network at a time
