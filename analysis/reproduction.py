@@ -143,7 +143,8 @@ def _draw(initializer, shape):
 
 def _network_layers(row, n_features, depth):
     """The float32 (kernel, bias) of the first `depth` hidden layers of a row's network, drawn
-    as the engine draws them (experiments.variants.init / experiments.variants.bias_init, seeded per layer)."""
+    as the engine draws them (experiments.variants.init / experiments.variants.bias_init,
+    seeded per layer)."""
     cfg_init = {"name": str(row["init"]), "sigma_w": _value(row["init_sigma_w"]),
                 "stddev": _value(row["init_stddev"]), "value": _value(row["init_value"])}
     cfg_bias = {"name": str(row["bias_init"]), "stddev": _value(row["bias_stddev"]),

@@ -117,12 +117,12 @@ def train_one(cfg, seed):
     watches the whole run); returns (model, data, AutoTrainerRules, seconds)."""
     import keras
 
-    from experiments.variants.dataset import make_dataset
     from experiments.doctor.autotrainer import AutoTrainerRules
-    from experiments.variants.model import HEADS, build_model
-    from experiments.variants.optimizer import make_optimizer
     from experiments.training.common import epoch_orders, fit_targets
     from experiments.training.keras import epoch_batches
+    from experiments.variants.dataset import make_dataset
+    from experiments.variants.model import HEADS, build_model
+    from experiments.variants.optimizer import make_optimizer
 
     keras.utils.set_random_seed(seed)
     data = make_dataset(cfg.dataset, seed, cfg.eval_fraction)
@@ -299,11 +299,11 @@ def overhead(repeats):
     time spent inside the callback itself (less noisy on a shared machine)."""
     import keras
 
-    from experiments.variants.dataset import make_dataset
     from experiments.doctor import CollapseMonitor
+    from experiments.training.common import fit_targets
+    from experiments.variants.dataset import make_dataset
     from experiments.variants.model import HEADS, build_model
     from experiments.variants.optimizer import make_optimizer
-    from experiments.training.common import fit_targets
 
     cfg = compose_config("moons", [])
     data = make_dataset(cfg.dataset, 0, cfg.eval_fraction)

@@ -13,10 +13,10 @@ import tensorflow as tf
 from hydra import compose, initialize
 from hydra.core.global_hydra import GlobalHydra
 
-from experiments.variants.dataset import make_dataset
 from experiments.training import engine
 from experiments.training.engine import members, plan
 from experiments.training.keras import Probe, train_keras
+from experiments.variants.dataset import make_dataset
 
 INITS = ["zeros", "constant", "random_normal", "random_normal_large", "glorot", "glorot_normal",
          "he_normal", "he_uniform", "lecun_normal", "orthogonal"]

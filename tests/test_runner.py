@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import pytest
 
-from experiments.sweep.runner import run_config
 from experiments.storage.schema import HISTORY_COLUMNS, all_columns
+from experiments.sweep.runner import run_config
 from tests.conftest import TINY
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from experiments.variants.registry import ConfigError
 from experiments.storage.schema import SCHEMA_VERSION
+from experiments.variants.registry import ConfigError
 
 SWEEP_FILE = "sweep.json"  # what the folder's sweep is: its command-line overrides
 MOVABLE = ("runs", "history", "figures", "report.html", SWEEP_FILE)

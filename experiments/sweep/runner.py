@@ -16,11 +16,11 @@ import pandas as pd
 import tensorflow as tf
 
 from experiments.storage import store
-from experiments.sweep.config import config_id, factor_values, validate
-from experiments.variants.dataset import dataset_size
 from experiments.storage.results import history_frame, runs_frame, write_block
 from experiments.storage.schema import SCHEMA_VERSION
+from experiments.sweep.config import config_id, factor_values, validate
 from experiments.training.keras import train_keras
+from experiments.variants.dataset import dataset_size
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import numpy as np
 import tensorflow as tf
 
 from experiments import metrics
+from experiments.training.common import epoch_orders, fit_targets, history_rows, network_result
 from experiments.variants.dataset import Data, make_dataset
 from experiments.variants.model import HEADS, build_model
 from experiments.variants.optimizer import make_optimizer
-from experiments.training.common import epoch_orders, fit_targets, history_rows, network_result
 
 
 def epoch_batches(x, y, orders, batch_size):

@@ -14,6 +14,7 @@ Steps for one replicate:
 from dataclasses import dataclass
 
 import numpy as np
+
 from experiments.variants.registry import ConfigError, Registry
 
 DATASET = Registry("dataset")

@@ -6,11 +6,11 @@
 2. With `engine=batched` (default), train the missing networks in blocks with the batched
    engine (experiments.sweep.batched): `executor=local` in a training process that run.py
    started before Hydra (or this launcher's setup, otherwise), so that TensorFlow loads while
-   the jobs are composed (experiments.sweep.trainer); `executor=ray` as Ray tasks. Each job then reports its outcome
-   without a folder of its own: Hydra's per-job folder, log and YAML files are made only for a
-   job whose networks failed (its log holds the tracebacks). `engine=keras` runs each job
-   through Hydra's `run_job` (its folder, log and JobReturn) and trains one network at a time
-   with Keras.
+   the jobs are composed (experiments.sweep.trainer); `executor=ray` as Ray tasks. Each job
+   then reports its outcome without a folder of its own: Hydra's per-job folder, log and YAML
+   files are made only for a job whose networks failed (its log holds the tracebacks).
+   `engine=keras` runs each job through Hydra's `run_job` (its folder, log and JobReturn) and
+   trains one network at a time with Keras.
 """
 
 import logging

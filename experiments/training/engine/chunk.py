@@ -3,11 +3,11 @@
 import numpy as np
 import tensorflow as tf
 
-from experiments.variants.init import layer_seed
 from experiments.training.common import fit_targets
 from experiments.training.engine.dropout import seed_word
 from experiments.training.engine.members import initial_weights
 from experiments.training.engine.updates import OPTIMIZERS
+from experiments.variants.init import layer_seed
 
 
 def member_last(arrays):

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.training.common import epoch_orders
+from experiments.training.engine.updates import OPTIMIZERS
 from experiments.variants.bias_init import make_bias_initializer
 from experiments.variants.dataset import make_dataset
 from experiments.variants.init import NumpyInitializer, layer_seed, make_initializer
 from experiments.variants.model import output_units, uses_bias
 from experiments.variants.regularization import make_regularization
-from experiments.training.common import epoch_orders
-from experiments.training.engine.updates import OPTIMIZERS
 
 CACHE_MAX_WEIGHTS = 1 << 16  # initial weights of smaller layers are shared between jobs
 

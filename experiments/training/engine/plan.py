@@ -1,8 +1,8 @@
 """Members split into chunks: how many per computation (memory), and in which slots."""
 
-from experiments.variants.activation import ACTIVATION
 from experiments.training.engine.chunk import Chunk
 from experiments.training.engine.program import MATMUL_MIN_WEIGHTS, Spec
+from experiments.variants.activation import ACTIVATION
 
 MEMORY_BUDGET = 1 << 30  # bytes one chunk may use (inputs, snapshots, metric temporaries)
 MAX_CHUNK = 4096  # members per computation, whatever the budget allows

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from experiments.variants.activation import keras_activation
 from experiments.training.engine.dropout import stateless_uniform
 from experiments.training.engine.updates import OPTIMIZERS, UPDATES
+from experiments.variants.activation import keras_activation
 
 
 class _NoRetracingNotice(logging.Filter):

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from experiments.variants.model import build_model
 from experiments.training.engine.members import prepare, shape_key
 from experiments.training.engine.plan import default_chunk_size, plan
 from experiments.training.engine.program import program as _program
 from experiments.training.engine.results import Scorer, assemble, numpy_tree
+from experiments.variants.model import build_model
 
 
 def run_chunk(chunk, cache):
