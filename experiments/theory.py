@@ -114,13 +114,19 @@ def q_star(activation, sigma_w2, sigma_b2):
         high *= 2.0
         if high > Q_CAP:
             return math.inf
-    for _ in range(200):
+    return _bisect(lambda q: h(q) > 0.0, low, high, 200, rtol=TOL)
+
+
+def _bisect(below, low, high, iterations, rtol=0.0, atol=0.0):
+    """The midpoint of the bracket [low, high] of the point where `below(x)` turns false,
+    halved `iterations` times or until high - low <= atol + rtol * high."""
+    for _ in range(iterations):
         mid = 0.5 * (low + high)
-        if h(mid) > 0.0:
+        if below(mid):
             low = mid
         else:
             high = mid
-        if high - low <= TOL * high:
+        if high - low <= atol + rtol * high:
             break
     return 0.5 * (low + high)
 
@@ -175,15 +181,7 @@ def c_star(activation, sigma_w2, sigma_b2):
     high = next((1.0 - gap for gap in (1e-6, 1e-4, 1e-2) if f(1.0 - gap) < 0.0), None)
     if high is None:
         return 1.0
-    for _ in range(100):
-        mid = 0.5 * (low + high)
-        if f(mid) > 0.0:
-            low = mid
-        else:
-            high = mid
-        if high - low <= 1e-13:
-            break
-    return 0.5 * (low + high)
+    return _bisect(lambda c: f(c) > 0.0, low, high, 100, atol=1e-13)
 
 
 def chi_c(activation, sigma_w2, sigma_b2, c):
@@ -215,15 +213,7 @@ def critical_sigma_w2(activation, sigma_b2, low=0.05, high=100.0):
 
     if excess(low) > 0 or excess(high) < 0:
         raise ValueError(f"theory: chi1 = 1 not bracketed in [{low}, {high}] for {activation}")
-    for _ in range(100):
-        mid = 0.5 * (low + high)
-        if excess(mid) > 0:
-            high = mid
-        else:
-            low = mid
-        if high - low <= 1e-10 * high:
-            break
-    return 0.5 * (low + high)
+    return _bisect(lambda s: excess(s) <= 0, low, high, 100, rtol=1e-10)
 
 
 def trainable_depth(activation, sigma_w2, sigma_b2, factor=6.0):
