@@ -23,9 +23,9 @@ from analysis import html_table
 from analysis.plots import plt
 from analysis.stats import rate_interval
 from experiments import theory
-from experiments.variants.bias_init import make_bias_initializer
+from experiments.variants.bias_init import layer_bias
 from experiments.variants.dataset import DATASET, REAL_SIZES, make_dataset
-from experiments.variants.init import NumpyInitializer, layer_seed, make_initializer
+from experiments.variants.init import layer_kernel
 
 CSV_NAME = "reproduction.csv"
 CSV_COLUMNS = ["paper", "quantity", "condition", "theory", "measured", "ci_low", "ci_high",
@@ -133,14 +133,6 @@ def _value(v):
     return None if v is None or pd.isna(v) else (v.item() if hasattr(v, "item") else v)
 
 
-def _draw(initializer, shape):
-    """What a Dense layer gets from `initializer` in float32, as numpy (numpy-backed
-    initializers directly, as the engine draws them)."""
-    if isinstance(initializer, NumpyInitializer):
-        return initializer.draw(shape)
-    return np.asarray(initializer(shape, dtype="float32"))
-
-
 def _network_layers(row, n_features, depth):
     """The float32 (kernel, bias) of the first `depth` hidden layers of a row's network, drawn
     as the engine draws them (experiments.variants.init / experiments.variants.bias_init,
@@ -152,9 +144,8 @@ def _network_layers(row, n_features, depth):
     seed, width = int(row["seed"]), int(row["width"])
     layers, fan_in = [], n_features
     for layer in range(depth):
-        kernel = _draw(make_initializer(cfg_init, layer_seed(seed, layer)), (fan_in, width))
-        bias = _draw(make_bias_initializer(cfg_init, cfg_bias, seed, layer, fan_in), (width,))
-        layers.append((kernel, bias))
+        layers.append((layer_kernel(cfg_init, seed, layer, (fan_in, width)),
+                       layer_bias(cfg_init, cfg_bias, seed, layer, fan_in, width)))
         fan_in = width
     return layers
 

@@ -9,7 +9,7 @@ Example:
 
 import numpy as np
 
-from experiments.variants.init import NumpyInitializer, RandomizedAsymmetric, layer_seed
+from experiments.variants.init import NumpyInitializer, RandomizedAsymmetric, draw, layer_seed
 from experiments.variants.registry import Registry
 
 BIAS_INIT = Registry("bias_init")
@@ -74,3 +74,9 @@ def make_bias_initializer(cfg_init, cfg_bias, seed, layer, fan_in):
         return RandomizedAsymmetric(layer_seed(seed, layer), "bias", fan_in)
     cfg_bias = cfg_bias or {"name": "zeros"}
     return BIAS_INIT.get(cfg_bias["name"])(cfg_bias, layer_seed(seed, layer, "bias"))
+
+
+def layer_bias(cfg_init, cfg_bias, seed, layer, fan_in, units):
+    """The float32 bias, shape (units,), of layer `layer` of the network of `seed`: what both
+    training paths start from."""
+    return draw(make_bias_initializer(cfg_init, cfg_bias, seed, layer, fan_in), (units,))

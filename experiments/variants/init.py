@@ -187,3 +187,17 @@ for _name, _class_name in {
 def make_initializer(cfg_init, seed):
     """Keras initializer for the `init` config node, seeded for one layer (layer_seed)."""
     return INIT.get(cfg_init["name"])(cfg_init, seed)
+
+
+def draw(initializer, shape):
+    """What a Dense layer gets from `initializer(shape, dtype='float32')`, as numpy
+    (a NumpyInitializer draws directly, without a TensorFlow call)."""
+    if isinstance(initializer, NumpyInitializer):
+        return initializer.draw(shape)
+    return np.asarray(initializer(shape, dtype="float32"))
+
+
+def layer_kernel(cfg_init, seed, layer, shape):
+    """The float32 kernel, shape (fan_in, units), of layer `layer` of the network of `seed`:
+    what both training paths start from."""
+    return draw(make_initializer(cfg_init, layer_seed(seed, layer)), shape)

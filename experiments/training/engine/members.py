@@ -12,9 +12,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.training.common import epoch_orders
 from experiments.training.engine.updates import OPTIMIZERS
-from experiments.variants.bias_init import make_bias_initializer
+from experiments.variants.bias_init import layer_bias
 from experiments.variants.dataset import make_dataset
-from experiments.variants.init import NumpyInitializer, layer_seed, make_initializer
+from experiments.variants.init import layer_kernel
 from experiments.variants.model import output_units, uses_bias
 from experiments.variants.regularization import make_regularization
 
@@ -136,33 +136,17 @@ def initial_weights(member, cache):
         fan_in, units = shape
         small = fan_in * units <= CACHE_MAX_WEIGHTS
         kernel_key = _key("kernel", settings.init, seed, layer, shape)
-        kernel = (cache.get_or_make(kernel_key, _kernel, settings.init, seed, layer, shape)
-                  if small else _kernel(settings.init, seed, layer, shape))
+        kernel = (cache.get_or_make(kernel_key, layer_kernel, settings.init, seed, layer, shape)
+                  if small else layer_kernel(settings.init, seed, layer, shape))
         if uses_bias(model):
             bias_key = _key("bias", settings.init, settings.bias_init, seed, layer, shape)
-            bias = (cache.get_or_make(bias_key, _bias, settings, seed, layer, shape)
-                    if small else _bias(settings, seed, layer, shape))
+            bias_args = settings.init, settings.bias_init, seed, layer, fan_in, units
+            bias = (cache.get_or_make(bias_key, layer_bias, *bias_args)
+                    if small else layer_bias(*bias_args))
         else:
             bias = np.zeros(units, np.float32)
         weights += [kernel, bias]
     return weights
-
-
-def _draw(initializer, shape):
-    """What `initializer(shape, dtype='float32')` gives, as numpy."""
-    if isinstance(initializer, NumpyInitializer):
-        return initializer.draw(shape)
-    return np.asarray(initializer(shape, dtype="float32"))
-
-
-def _kernel(cfg_init, seed, layer, shape):
-    return _draw(make_initializer(cfg_init, layer_seed(seed, layer)), shape)
-
-
-def _bias(settings, seed, layer, shape):
-    fan_in, units = shape
-    return _draw(make_bias_initializer(settings.init, settings.bias_init, seed, layer, fan_in),
-                 (units,))
 
 
 def keras_order(weights, use_bias):
