@@ -187,8 +187,8 @@ def exact_death(rows):
         return dead, constant
     data_cache = {}
     frame = rows.reset_index(drop=True)
-    keys = ["init", "init_sigma_w", "bias_init", "bias_stddev", "bias_value", "width", "seed",
-            "dataset", *DATASET_FIELDS]
+    keys = ["init", "init_sigma_w", "init_stddev", "init_value", "bias_init", "bias_stddev",
+            "bias_value", "width", "seed", "dataset", *DATASET_FIELDS]
     for _, group in frame.groupby(keys, sort=False, dropna=False):
         first = group.iloc[0]
         node = {"name": str(first["dataset"]), **{f: _value(first[f]) for f in DATASET_FIELDS}}
