@@ -101,6 +101,27 @@ def _dense(h, kernel, bias=None, matmul=False):
     return z if bias is None else z + bias[None]
 
 
+def _materialized(x, token):
+    """x, computed once into memory by XLA, and so is its gradient; `token` is any int32
+    scalar known at run time to be >= 0 (the step count).
+
+    XLA's CPU backend fuses a cheap producer into every consumer and recomputes it per use:
+    inside a reduction over the batch rows (a kernel's gradient) it recomputed the loss
+    gradient or an activation's once per unit, in scalar code, about half of a training step.
+    A conditional's result is a buffer of its own, so its producer runs once; the values are
+    unchanged (both branches never run: the predicate is always true).
+    """
+
+    @tf.custom_gradient
+    def kept(x):
+        def grad(dy):
+            return tf.cond(token >= 0, lambda: tf.identity(dy), lambda: -dy)
+
+        return tf.cond(token >= 0, lambda: tf.identity(x), lambda: -x), grad
+
+    return kept(x)
+
+
 class Program:
     """The compiled programs of one spec: an epoch's batch loop, and probes of the evaluation
     set (activations and logits; the gradients for grad_norm_ratio).
@@ -134,10 +155,34 @@ class Program:
 
     # forward pass and losses
 
-    def _activate(self, z):
-        """Each member's hidden activation (Keras's own function), block by block."""
-        parts = [activation(z[..., start:end]) for activation, start, end in self.blocks]
-        return parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
+    def _activate(self, z, train=False):
+        """Each member's hidden activation (Keras's own function), block by block.
+
+        In training (`train`) the gradient is built block by block too and concatenated,
+        the same operations as automatic differentiation, which sums one zero-padded copy
+        per block instead: XLA evaluates every block's padding for every member.
+        """
+        if len(self.blocks) == 1:
+            return self.blocks[0][0](z)
+        if not train:
+            return tf.concat([activation(z[..., start:end])
+                              for activation, start, end in self.blocks], axis=-1)
+
+        @tf.custom_gradient
+        def blockwise(z):
+            def grad(dy):
+                parts = []
+                for activation, start, end in self.blocks:
+                    part = z[..., start:end]
+                    with tf.GradientTape() as tape:
+                        tape.watch(part)
+                        h = activation(part)
+                    parts.append(tape.gradient(h, part, output_gradients=dy[..., start:end]))
+                return tf.concat(parts, axis=-1)
+
+            return self._activate(z), grad
+
+        return blockwise(z)
 
     def _dropout(self, h, layer, c, step):
         """Keras's Dropout(rate, seed=layer_seed(seed, layer, 'dropout')) during `step`.
@@ -166,13 +211,16 @@ class Program:
         hidden, h = [], x
         for layer in range(self.spec.depth):
             z = self._layer(h, params, layer, probe)
+            if step is not None:
+                z = _materialized(z, step)
             if pre is not None:
                 pre.append(z)
-            h = self._activate(z)
+            h = self._activate(z, train=step is not None)
             hidden.append(h)
             if step is not None and self.spec.dropout:
                 h = self._dropout(h, layer, c, step)
-        return hidden, self._layer(h, params, self.spec.depth, probe)
+        logits = self._layer(h, params, self.spec.depth, probe)
+        return hidden, logits if step is None else _materialized(logits, step)
 
     def _row_loss(self, logits, y):
         """Per-row loss (rows, K) as Keras computes it: cross-entropy from the logits."""
