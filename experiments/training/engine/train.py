@@ -1,6 +1,7 @@
 """train_many: jobs prepared, planned into chunks, each chunk trained by its program and scored."""
 
 import contextlib
+import ctypes
 import gc
 from concurrent.futures import ThreadPoolExecutor
 
@@ -62,6 +63,25 @@ def run_chunk(chunk, cache):
         return assemble(chunk, at_init, epochs, numpy_tree(state[0]))
 
 
+def _keep_freed_memory():
+    """Ask glibc's malloc to reuse freed memory rather than hand it back to the system.
+
+    A chunk's probes and metrics allocate arrays of a few MB every epoch. By default glibc
+    maps each of them fresh and unmaps it when freed, so every epoch pays page faults and
+    the zeroing of new pages again: that was most of the metrics' time (4.6 ms against 0.8 ms
+    for the dead units of 200 networks). Arrays up to 32 MB (glibc's maximum) now come from
+    the heap, which is not trimmed below 1 GB. Process-wide: the process keeps up to its
+    peak memory instead of returning it. Nothing happens where malloc is not glibc's.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 1 << 30)
+
+
 @contextlib.contextmanager
 def _gc_paused():
     """Pause Python's cyclic garbage collector (reference counting still frees memory).
@@ -96,6 +116,7 @@ def train_many(jobs, chunk_size=None, progress=None, return_weights=False):
         weights) with return_weights, weights being numpy arrays in Keras get_weights() order
         (see member_model).
     """
+    _keep_freed_memory()
     with _gc_paused():
         return _train_many(jobs, chunk_size, progress, return_weights)
 
