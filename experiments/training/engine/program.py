@@ -108,8 +108,9 @@ def _materialized(x, token):
     XLA's CPU backend fuses a cheap producer into every consumer and recomputes it per use:
     inside a reduction over the batch rows (a kernel's gradient) it recomputed the loss
     gradient or an activation's once per unit, in scalar code, about half of a training step.
-    A conditional's result is a buffer of its own, so its producer runs once; the values are
-    unchanged (both branches never run: the predicate is always true).
+    A conditional's result is a buffer of its own, so its producer runs once. The values are
+    unchanged: the predicate is always true, and the other branch never runs. (XLA's
+    optimization barrier would not do: the CPU backend removes it before fusing.)
     """
 
     @tf.custom_gradient
