@@ -102,15 +102,15 @@ def _dense(h, kernel, bias=None, matmul=False):
 
 
 def _materialized(x, token):
-    """x, computed once into memory by XLA, and so is its gradient; `token` is any int32
-    scalar known at run time to be >= 0 (the step count).
+    """x itself, whose gradient XLA computes once into memory; `token` is any int32 scalar
+    known at run time to be >= 0 (the step count).
 
     XLA's CPU backend fuses a cheap producer into every consumer and recomputes it per use:
     inside a reduction over the batch rows (a kernel's gradient) it recomputed the loss
-    gradient or an activation's once per unit, in scalar code, about half of a training step.
-    A conditional's result is a buffer of its own, so its producer runs once. The values are
-    unchanged: the predicate is always true, and the other branch never runs. (XLA's
-    optimization barrier would not do: the CPU backend removes it before fusing.)
+    gradient once per unit, in scalar code, about half of a training step. A conditional's
+    result is a buffer of its own, so the gradient is computed once. The predicate is always
+    true and the other branch never runs. (XLA's optimization barrier would not do: the CPU
+    backend removes it before fusing.)
     """
 
     @tf.custom_gradient
@@ -118,7 +118,7 @@ def _materialized(x, token):
         def grad(dy):
             return tf.cond(token >= 0, lambda: tf.identity(dy), lambda: -dy)
 
-        return tf.cond(token >= 0, lambda: tf.identity(x), lambda: -x), grad
+        return tf.identity(x), grad
 
     return kept(x)
 
