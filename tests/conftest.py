@@ -1,8 +1,27 @@
 """Shared fixtures: compose the project's Hydra config the way run.py does."""
 
+import os
+import shutil
+import tempfile
+
 import pytest
 from hydra import compose, initialize
 from hydra.core.global_hydra import GlobalHydra
+
+
+def pytest_configure(config):
+    """The engine's compile cache (experiments.training.engine.compile_cache) of this test run
+    is its own, in a temporary folder, for every process the tests start."""
+    if "COLLAPSE_XLA_CACHE" not in os.environ:
+        config._xla_cache = tempfile.mkdtemp(prefix="collapse-xla-")
+        os.environ["COLLAPSE_XLA_CACHE"] = config._xla_cache
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_xla_cache", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("COLLAPSE_XLA_CACHE", None)
 
 
 @pytest.fixture

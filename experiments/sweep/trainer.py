@@ -15,6 +15,7 @@ within 0.2 s and ends it, so a killed sweep leaves no trainer writing behind it.
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 import traceback
@@ -30,12 +31,32 @@ def _watch_parent(parent_pid):
     os._exit(1)
 
 
+def _load_engine_without_pyplot():
+    """Load the engine (TensorFlow, Keras) without matplotlib.pyplot.
+
+    Keras imports pyplot, if it can, for an image-gallery helper: ~0.3 s of this process's
+    start, which is the sweep's critical path, for a module it never uses (the report draws
+    in the sweep's own process). While the engine loads, importing matplotlib fails, which
+    Keras expects; afterwards it is importable again.
+    """
+    from experiments.sweep.blocks import load_engine
+
+    hidden = "matplotlib" not in sys.modules
+    if hidden:
+        sys.modules["matplotlib"] = None
+    try:
+        load_engine()
+    finally:
+        if hidden and sys.modules.get("matplotlib", False) is None:
+            del sys.modules["matplotlib"]
+
+
 def _serve(conn, parent_pid):
     """The training process: load the engine, then train the blocks it is sent until None."""
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    from experiments.sweep.blocks import load_engine, train_block
+    from experiments.sweep.blocks import train_block
 
-    load_engine()
+    _load_engine_without_pyplot()
     while True:
         try:
             task = conn.recv()

@@ -19,16 +19,21 @@ dataset content and seed.
 
 Modules, by concept: members (jobs read and prepared: data, initial weights, batch orders),
 updates (Keras's optimizer rules), dropout (TensorFlow's random numbers), program (the compiled
-programs), plan (members split into chunks), chunk (a chunk's arrays), results (scoring and
-result rows) and train (train_many, which runs them).
+programs), compile_cache (compiled programs kept on disk between processes), plan (members
+split into chunks), chunk (a chunk's arrays), results (scoring and result rows) and train
+(train_many, which runs them).
 
 Example:
     results = train_many([(cfg, seed) for seed in range(3)])
     result, history = results[0]
 """
 
-from experiments.training.engine.dropout import stateless_uniform
-from experiments.training.engine.plan import default_chunk_size
-from experiments.training.engine.train import member_model, train_many
+from experiments.training.engine import compile_cache
+
+compile_cache.enable()  # before TensorFlow loads
+
+from experiments.training.engine.dropout import stateless_uniform  # noqa: E402
+from experiments.training.engine.plan import default_chunk_size  # noqa: E402
+from experiments.training.engine.train import member_model, train_many  # noqa: E402
 
 __all__ = ["default_chunk_size", "member_model", "stateless_uniform", "train_many"]

@@ -149,10 +149,14 @@ class Program:
             start += size
         # Three programs, not one: the training program compiles on a worker thread while
         # the probes are built and run at initialization (see train.run_chunk).
-        self.train = tf.function(self._train, jit_compile=JIT_COMPILE, autograph=False)
+        self.new_train()
         self.probe, self.grads, self.train_preact_max = (
             tf.function(fn, jit_compile=PROBE_JIT, autograph=False)
             for fn in (self._probe, self._grads, self._train_preact_max))
+
+    def new_train(self):
+        """A fresh training program (`train`), traced and compiled again at its first call."""
+        self.train = tf.function(self._train, jit_compile=JIT_COMPILE, autograph=False)
 
     # forward pass and losses
 

@@ -3,10 +3,13 @@
 import contextlib
 import ctypes
 import gc
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import tensorflow as tf
 
+from experiments.training.engine import compile_cache
 from experiments.training.engine.members import prepare, shape_key
 from experiments.training.engine.plan import default_chunk_size, plan
 from experiments.training.engine.program import program as _program
@@ -42,10 +45,13 @@ def run_chunk(chunk, cache):
         state = chunk.initial_state(cache)
         if spec.epochs:
             batches, pending = chunk.batches(0), None
+            # Traced here, before anything runs beside it, so that the names in the program
+            # are the same in every process that does the same work (see compile_cache).
+            program.train.get_concrete_function(state=state, c=c, batches=batches)
             warm = worker.submit(train, state, batches)  # XLA compiles it during the probes
         at_init = probe(state, final=True)
         if spec.epochs:
-            warm.result()
+            _compiled(warm, program)
         at_init = worker.submit(scorer.measure, *at_init, True)
         epochs = []  # (epoch, members still training, their losses, future metrics)
         for epoch in range(spec.epochs):
@@ -61,6 +67,22 @@ def run_chunk(chunk, cache):
             epochs.append((epoch + 1, running, loss.numpy()[real].tolist(), measured))
         at_init = at_init.result()
         return assemble(chunk, at_init, epochs, numpy_tree(state[0]))
+
+
+def _compiled(warm, program):
+    """Wait for the training program's first call; if it failed with the compile cache on
+    (an entry half written by another process, a full disk), empty the cache and start a fresh
+    program, compiled at its next call; an error that is not the cache's comes back there."""
+    try:
+        warm.result()
+    except tf.errors.OpError as error:
+        if not compile_cache.clear():
+            raise
+        logging.getLogger(__name__).warning(
+            "the first call of a training program failed with XLA's compile cache on (%s); "
+            "the cache was emptied and the program is compiled again",
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+        program.new_train()
 
 
 def _keep_freed_memory():

@@ -1,0 +1,127 @@
+"""The engine's XLA programs kept on disk, so a later process loads them instead of compiling.
+
+TensorFlow can save each program it compiles with XLA and load it in a later process
+(TF_XLA_FLAGS --tf_xla_persistent_cache_directory): a repeated sweep saves the compile, ~0.35 s
+of a 600-network grid's first block. An entry is looked up by the program's signature and a
+hash of its HLO, and used only if the whole HLO matches, so a stale entry is never run. Names
+inside a program carry TensorFlow's process-wide counter: an entry is found again when the
+program is traced at the same point of the same work, which is why train.run_chunk traces the
+training program on its main thread, before anything runs beside it.
+
+Where: $COLLAPSE_XLA_CACHE, else $XDG_CACHE_HOME/collapse-lab/xla (~/.cache/collapse-lab/xla);
+COLLAPSE_XLA_CACHE=off keeps nothing. File names carry TensorFlow's version and a fingerprint of
+this CPU (model and instruction-set flags), so a cache shared between machines never hands out
+a program compiled for another CPU. At most MAX_BYTES are kept; the oldest files go first.
+
+TensorFlow fails the call whose entry it cannot read (e.g. half written by a process running
+beside this one) or write. train.run_chunk then empties the cache (`clear`) and compiles again.
+"""
+
+import hashlib
+import importlib.util
+import os
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+MAX_BYTES = 256 << 20
+MIN_FREE_BYTES = 256 << 20  # no cache on a nearly full disk: a failed write fails the compile
+OFF = ("", "0", "off", "false", "no", "none")
+
+_enabled = None  # the folder in use, once `enable` has run
+
+
+def cache_dir(environ=os.environ):
+    """The cache folder the environment asks for (a Path), or None for no cache."""
+    chosen = environ.get("COLLAPSE_XLA_CACHE")
+    if chosen is not None:
+        return None if chosen.strip().lower() in OFF else Path(chosen).expanduser()
+    base = environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "collapse-lab" / "xla"
+
+
+def cpu_fingerprint():
+    """A short hash of this CPU's architecture, model name and instruction-set flags."""
+    text = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("model name", "flags", "Features", "CPU part")):
+                    text += line
+                if not line.strip():  # the first processor's block is enough
+                    break
+    except OSError:
+        text += platform.processor()
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def tensorflow_version():
+    """TensorFlow's installed version, read without importing it ("unknown" if not found)."""
+    spec = importlib.util.find_spec("tensorflow")
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).parent.parent
+        for info in site.glob("tensorflow*-*.dist-info"):
+            name, _, version = info.name[: -len(".dist-info")].partition("-")
+            if name.replace("_", "-") in ("tensorflow", "tensorflow-cpu", "tensorflow-intel"):
+                return version
+    return "unknown"
+
+
+def prune(folder, max_bytes=MAX_BYTES):
+    """Remove the oldest (last written) files of `folder` until at most `max_bytes` remain."""
+    files = []
+    for path in Path(folder).glob("*.pb"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files, key=lambda f: f[0]):
+        if total <= max_bytes:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+
+
+def _usable(folder):
+    """True if `folder` can be made, written and has room."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return shutil.disk_usage(folder).free >= MIN_FREE_BYTES
+    except OSError:
+        return False
+
+
+def enable():
+    """Point TensorFlow's XLA cache at `cache_dir()` (pruned); the folder, or None.
+
+    TensorFlow reads TF_XLA_FLAGS once, when it loads (experiments.quiet_tf lists its devices
+    then): this does nothing in a process that has loaded it already. A cache directory the
+    user set in TF_XLA_FLAGS is left as it is (and not pruned).
+    """
+    global _enabled
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    folder = cache_dir()
+    if ("tensorflow" in sys.modules or "tf_xla_persistent_cache_directory" in flags
+            or folder is None or not _usable(folder)):
+        return None
+    prune(folder)
+    prefix = f"collapse-tf{tensorflow_version()}-{cpu_fingerprint()}"
+    os.environ["TF_XLA_FLAGS"] = (f"{flags} --tf_xla_persistent_cache_directory={folder} "
+                                  f"--tf_xla_persistent_cache_prefix={prefix}").strip()
+    _enabled = folder
+    return folder
+
+
+def clear():
+    """Remove every entry of the cache in use; True if there was one."""
+    if _enabled is None:
+        return False
+    for path in _enabled.glob("*.pb"):
+        path.unlink(missing_ok=True)
+    return True
