@@ -34,6 +34,11 @@ def load_engine():
     return train_many
 
 
+def block_jobs(block):
+    """The (cfg, seed) of every network a block trains, in order."""
+    return [(cfg, int(cfg.seed) + r) for cfg, _, replicates in block for r in replicates]
+
+
 def train_block(block, out_dir, chunk_size=None, progress=None):
     """Train every missing replicate of a block together, then write the block's rows.
 
@@ -44,7 +49,7 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
     from experiments.sweep.runner import train_replicates, write_configs
 
     train_many = load_engine()
-    jobs = [(cfg, int(cfg.seed) + r) for cfg, _, replicates in block for r in replicates]
+    jobs = block_jobs(block)
     reported = 0
 
     def advance(done):  # the engine counts networks done so far; progress takes increments

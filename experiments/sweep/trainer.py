@@ -1,11 +1,12 @@
 """A training process that loads TensorFlow while the sweep is still being composed.
 
-Importing TensorFlow and Keras takes ~3.5 s of one core, longer than composing and checking a
-600-network sweep. The `collapse` launcher therefore starts this process as soon as Hydra sets
-it up; while it loads, the sweep's own process composes and validates the jobs and loads the
-report's libraries on the other core. The sweep's process never imports TensorFlow. `run.py`
-starts it even before Hydra when the command line is such a sweep (experiments.cli), and the
-launcher takes it over.
+Importing TensorFlow and Keras takes ~2.5 s of one core (without the libraries Keras would
+load for helpers this process never uses, UNUSED_BY_KERAS_HERE), longer than composing and
+checking a 600-network sweep. The `collapse` launcher therefore starts this process as soon
+as Hydra sets it up; while it loads, the sweep's own process composes and validates the jobs,
+makes their datasets and loads the report's libraries on the other core. The sweep's process
+never imports TensorFlow. `run.py` starts it even before Hydra when the command line is such
+a sweep (experiments.cli), and the launcher takes it over.
 
 The process trains one block at a time (experiments.sweep.blocks.train_block, which writes the
 block's Parquet files itself) and reports progress and outcome through a pipe. It ends with its
@@ -31,32 +32,36 @@ def _watch_parent(parent_pid):
     os._exit(1)
 
 
-def _load_engine_without_pyplot():
-    """Load the engine (TensorFlow, Keras) without matplotlib.pyplot.
+# Libraries Keras imports if it can, for helpers this process never uses: pyplot for an
+# image gallery (~0.3 s), scikit-learn (and with it scipy.stats) for its estimator wrappers
+# (~0.7 s). This process's start is the sweep's critical path; it needs scikit-learn only to
+# make datasets, which the sweep's process makes and sends with each block.
+UNUSED_BY_KERAS_HERE = ("matplotlib", "sklearn")
 
-    Keras imports pyplot, if it can, for an image-gallery helper: ~0.3 s of this process's
-    start, which is the sweep's critical path, for a module it never uses (the report draws
-    in the sweep's own process). While the engine loads, importing matplotlib fails, which
-    Keras expects; afterwards it is importable again.
-    """
+
+def _load_engine_lean():
+    """Load the engine (TensorFlow, Keras) without UNUSED_BY_KERAS_HERE: while it loads,
+    importing them fails, which Keras expects; afterwards they are importable again."""
     from experiments.sweep.blocks import load_engine
 
-    hidden = "matplotlib" not in sys.modules
-    if hidden:
-        sys.modules["matplotlib"] = None
+    hidden = [name for name in UNUSED_BY_KERAS_HERE if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None
     try:
         load_engine()
     finally:
-        if hidden and sys.modules.get("matplotlib", False) is None:
-            del sys.modules["matplotlib"]
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 def _serve(conn, parent_pid):
     """The training process: load the engine, then train the blocks it is sent until None."""
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     from experiments.sweep.blocks import train_block
+    from experiments.variants.dataset import DATASETS
 
-    _load_engine_without_pyplot()
+    _load_engine_lean()
     while True:
         try:
             task = conn.recv()
@@ -64,7 +69,8 @@ def _serve(conn, parent_pid):
             return
         if task is None:
             return
-        block, out_dir, chunk_size = task
+        block, out_dir, chunk_size, datasets = task
+        DATASETS.add(datasets)
         try:
             result = train_block(block, out_dir, chunk_size,
                                  lambda n: conn.send(("progress", n)))
@@ -93,9 +99,14 @@ class Trainer:
         child.close()
 
     def train_block(self, block, out_dir, chunk_size=None, progress=None):
-        """experiments.sweep.blocks.train_block, run in the training process."""
+        """experiments.sweep.blocks.train_block, run in the training process (the block's
+        datasets are made here, see UNUSED_BY_KERAS_HERE)."""
+        from experiments.sweep.blocks import block_jobs
+        from experiments.variants.dataset import DATASETS
+
+        datasets = DATASETS.of(block_jobs(block))
         try:
-            self._conn.send((block, str(out_dir), chunk_size))
+            self._conn.send((block, str(out_dir), chunk_size, datasets))
         except OSError:  # a broken pipe: the process has ended
             raise self._died() from None
         while True:

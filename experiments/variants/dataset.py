@@ -11,9 +11,11 @@ Steps for one replicate:
   5. unnormalize both splits with input_scale and input_shift.
 """
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.variants.registry import ConfigError, Registry
 
@@ -258,3 +260,58 @@ def dataset_size(cfg_data):
     if n is None and n_eval is not None:
         return REAL_SIZES[cfg_data["name"]] - int(n_eval)
     return int(n) if n is not None else REAL_SIZES[cfg_data["name"]]
+
+
+def _plain(cfg_data):
+    return (OmegaConf.to_container(cfg_data, resolve=True) if isinstance(cfg_data, DictConfig)
+            else cfg_data)
+
+
+class DatasetCache:
+    """Datasets made once and kept, up to about `limit` bytes (the oldest go first).
+
+    The engine trains every job of one (dataset, seed) on one copy, and the blocks of a large
+    sweep share their seeds' datasets. A sweep's own process makes each block's datasets and
+    hands them to the training process (experiments.sweep.trainer), which then never loads
+    scikit-learn.
+    """
+
+    def __init__(self, limit=256 << 20):
+        self.limit, self.items, self.size = limit, {}, 0
+
+    @staticmethod
+    def key(cfg_data, seed, eval_fraction):
+        """The key of a dataset node (plain data or a DictConfig) for one seed."""
+        return json.dumps(["data", _plain(cfg_data), int(seed), float(eval_fraction)],
+                          sort_keys=True)
+
+    def get(self, cfg_data, seed, eval_fraction):
+        """make_dataset(cfg_data, seed, eval_fraction), made the first time."""
+        cfg_data = _plain(cfg_data)
+        key = self.key(cfg_data, seed, eval_fraction)
+        if key not in self.items:
+            self.add({key: make_dataset(cfg_data, int(seed), float(eval_fraction))})
+        return self.items[key][0]
+
+    def of(self, jobs):
+        """{key: Data} of every (cfg, seed) job's dataset, made where missing."""
+        out = {}
+        for cfg, seed in jobs:
+            key = self.key(cfg.dataset, seed, cfg.eval_fraction)
+            out[key] = self.get(cfg.dataset, seed, cfg.eval_fraction)
+        return out
+
+    def add(self, datasets):
+        """Keep {key: Data} made elsewhere."""
+        for key, data in datasets.items():
+            if key in self.items:
+                continue
+            nbytes = sum(getattr(data, f).nbytes for f in ("x_train", "y_train", "x_eval",
+                                                             "y_eval"))
+            while self.items and self.size + nbytes > self.limit:
+                oldest = next(iter(self.items))
+                self.size -= self.items.pop(oldest)[1]
+            self.items[key], self.size = (data, nbytes), self.size + nbytes
+
+
+DATASETS = DatasetCache()

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.training.common import epoch_orders
 from experiments.training.engine.updates import OPTIMIZERS
 from experiments.variants.bias_init import layer_bias
-from experiments.variants.dataset import make_dataset
+from experiments.variants.dataset import DATASETS
 from experiments.variants.init import layer_kernel
 from experiments.variants.model import output_units, uses_bias
 from experiments.variants.regularization import make_regularization
@@ -88,28 +88,6 @@ class _Cache(dict):
         return self[key]
 
 
-class _DatasetCache:
-    """Datasets kept between train_many calls (the launcher calls it once per block; the
-    blocks of a large grid share their seeds' datasets), up to about `limit` bytes."""
-
-    def __init__(self, limit=256 << 20):
-        self.limit, self.items, self.size = limit, {}, 0
-
-    def get_or_make(self, key, make, *args):
-        if key not in self.items:
-            data = make(*args)
-            nbytes = sum(getattr(data, f).nbytes for f in ("x_train", "y_train", "x_eval",
-                                                             "y_eval"))
-            while self.items and self.size + nbytes > self.limit:
-                oldest = next(iter(self.items))
-                self.size -= self.items.pop(oldest)[1]
-            self.items[key], self.size = (data, nbytes), self.size + nbytes
-        return self.items[key][0]
-
-
-_DATASETS = _DatasetCache()
-
-
 def _penalties(cfg_reg):
     """(L1 factor, L2 factor, dropout rate) that the Keras model would use."""
     regularizer, dropout = make_regularization(cfg_reg)
@@ -167,8 +145,7 @@ def prepare(jobs):
         if settings.optimizer["name"] not in OPTIMIZERS:
             raise ValueError(f"train_many: optimizer {settings.optimizer['name']!r} is not "
                              "supported")
-        data = _DATASETS.get_or_make(_key("data", settings.dataset, seed, settings.eval_fraction),
-                                     make_dataset, settings.dataset, seed, settings.eval_fraction)
+        data = DATASETS.get(settings.dataset, seed, settings.eval_fraction)
         n_out = output_units(data.task, data.n_classes)
         n_train = len(data.x_train)
         orders = cache.get_or_make(_key("orders", n_train, settings.epochs, seed),
