@@ -19,9 +19,7 @@ from sklearn.metrics import get_scorer
 from analysis import stats
 from experiments.storage.schema import FACTOR_COLUMNS
 
-N_RESAMPLES = 1000  # bootstrap resamples of the main effect's range (factor_ranking)
 CONFIDENCE = 0.95
-BOOTSTRAP_SEED = 0
 
 # Model-based factor importance: a random forest predicting `collapsed` from the varied factors,
 # scored by how much its balanced accuracy drops when one factor's values are shuffled.
@@ -189,15 +187,8 @@ def cell_table(df, row, col):
     return _complete(_group_stats(df, [row, col]), levels)
 
 
-def percentile_interval(samples, confidence=0.95):
-    """(low, high) percentile interval holding `confidence` of bootstrap `samples`."""
-    tail = (1.0 - confidence) / 2 * 100
-    low, high = np.percentile(samples, [tail, 100 - tail])
-    return float(low), float(high)
-
-
 def marginal_table(df, factor):
-    """Statistics per level of one factor, with a bootstrap interval of the collapse rate.
+    """Statistics per level of one factor, with an exact interval of the collapse rate.
 
     Args:
         df: Runs frame.
@@ -229,28 +220,35 @@ def _level_mask(values, level):
     return hits.to_numpy(dtype=bool)
 
 
-def range_interval(groups, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=BOOTSTRAP_SEED):
-    """Percentile bootstrap interval of the range (max - min) of several groups' means.
+def range_interval(groups, confidence=CONFIDENCE):
+    """Simultaneous interval of the range (max - min) of several groups' collapse rates.
 
-    Each group is resampled independently (with replacement within the group).
+    Each of the k groups' rates gets an exact (Clopper-Pearson) interval at confidence
+    1 - (1 - confidence) / k (Bonferroni), so all k hold together with probability at least
+    `confidence`; then the range lies in [max(0, max low - min high), max high - min low].
+    Conservative, never below the nominal level, and it contains 0 whenever the levels'
+    intervals overlap: a factor without an effect is not given one. (A percentile bootstrap
+    of the range, used before, never contained 0 and covered a true range of 0.1 in ~72% of
+    simulated sweeps; tests/test_analysis.py.)
 
     Args:
         groups: List of 1-D arrays (shape (n_i,)), 1.0 collapsed / 0.0 not; NaN is dropped;
             groups left empty are ignored.
 
     Returns:
-        (low, high); (NaN, NaN) when no group has a value.
+        (low, high); (0, 0) for one group; (NaN, NaN) when no group has a value.
     """
     kept = [np.asarray(g, dtype=float) for g in groups]
     kept = [g[~np.isnan(g)] for g in kept]
     kept = [g for g in kept if g.size]
     if not kept:
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = np.column_stack(
-        [g[rng.integers(0, g.size, size=(n_resamples, g.size))].mean(axis=1) for g in kept]
-    )
-    return percentile_interval(means.max(axis=1) - means.min(axis=1), confidence)
+    if len(kept) == 1:
+        return 0.0, 0.0
+    level = 1.0 - (1.0 - confidence) / len(kept)
+    lows, highs = zip(*(stats.rate_interval(int(g.sum()), g.size, level) for g in kept),
+                      strict=True)
+    return max(0.0, max(lows) - min(highs)), max(highs) - min(lows)
 
 
 RANKING_STATS = [
@@ -273,8 +271,8 @@ def factor_ranking(df, factors):
 
     Returns:
         One row per factor: factor, effect (max - min of the marginal collapse rate over its
-        levels), effect_low, effect_high (95% percentile bootstrap interval of that range,
-        levels resampled independently), highest_level, highest_rate, lowest_level,
+        levels), effect_low, effect_high (simultaneous 95% interval of that range,
+        `range_interval`), highest_level, highest_rate, lowest_level,
         lowest_rate, n_levels; sorted by effect descending (ties keep the given order, NaN
         effects last).
     """

@@ -144,7 +144,8 @@ def _key(value):
 
 
 def factor_bars(marginal, factor, ax=None):
-    """Bar chart of the collapse rate per level of one factor, with bootstrap error bars.
+    """Bar chart of the collapse rate per level of one factor, with exact (Clopper-Pearson)
+    95% error bars.
 
     Args:
         marginal: Output of `aggregate.marginal_table(df, factor)`.
@@ -187,13 +188,13 @@ def factor_bars(marginal, factor, ax=None):
     ax.set_ylim(0, 1.12)
     ax.set_xlabel(style.display_name(factor))
     ax.set_ylabel(style.display_name("collapse_rate"))
-    ax.set_title("collapse rate per level (error bars: 95% bootstrap interval)", fontsize=10)
+    ax.set_title("collapse rate per level (error bars: exact 95% interval)", fontsize=10)
     sns.despine(ax=ax)
     return fig
 
 
 def effect_intervals(ranking, ax=None):
-    """Dots with 95% bootstrap intervals: each factor's main effect on the collapse rate.
+    """Dots with simultaneous 95% intervals: each factor's main effect on the collapse rate.
 
     Args:
         ranking: Output of `aggregate.factor_ranking` (factors drawn top to bottom in its order).
@@ -220,7 +221,7 @@ def effect_intervals(ranking, ax=None):
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("max - min collapse rate over levels")
-    ax.set_title("main effect (95% bootstrap interval)", fontsize=10)
+    ax.set_title("main effect (95% simultaneous interval)", fontsize=10)
     ax.grid(axis="x", color="#e5e5e5")
     sns.despine(ax=ax)
     return fig

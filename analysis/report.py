@@ -118,7 +118,7 @@ def _ranking_section(df, ranking, figures):
     headers = [
         "factor",
         "main effect (max - min collapse rate)",
-        "95% bootstrap interval",
+        "95% simultaneous interval",
         "worst level (rate)",
         "best level (rate)",
         "levels",
@@ -138,9 +138,12 @@ def _ranking_section(df, ranking, figures):
     parts = [
         "<h2>Which factors cause collapse</h2>",
         "<p>Main effect: the largest minus the smallest collapse rate over a factor's levels, "
-        "each level pooled over all other factors; the interval is a 95% percentile bootstrap "
-        f"interval ({aggregate.N_RESAMPLES} resamples of the networks within each level); a "
-        "level's own rate has an exact (Clopper-Pearson) 95% interval. "
+        "each level pooled over all other factors. Its interval holds with 95% confidence "
+        "or more: every level's rate gets an exact (Clopper-Pearson) interval at 95% "
+        "Bonferroni-corrected over the factor's levels, and the range lies between the "
+        "largest lower bound minus the smallest upper bound (at least 0) and the largest "
+        "upper bound minus the smallest lower bound; an interval from 0 means the levels "
+        "cannot be told apart. "
         "Permutation importance: a random forest "
         f"({aggregate.IMPORTANCE_TREES} trees, seed {aggregate.IMPORTANCE_SEED}) predicts "
         "whether a network collapsed from the varied factors (on a random sample of "
@@ -164,7 +167,7 @@ def _ranking_section(df, ranking, figures):
         plots.effect_intervals(ranking, ax=axes[0])
         plots.importance_bars(importance, order=list(ranking["factor"]), ax=axes[1])
         caption = (
-            "Left: main effect of each factor with its 95% bootstrap interval. Right: "
+            "Left: main effect of each factor with its 95% simultaneous interval. Right: "
             "permutation importance (error bars: one standard deviation over shuffles). "
             "Factors in the order of the table."
         )
@@ -263,7 +266,7 @@ def _marginal_rows(marginal, factor):
 MARGINAL_HEADERS = [
     "networks",
     "collapse rate",
-    "95% bootstrap interval",
+    "exact 95% interval",
     "median output spread / target spread",
     "diverged",
     "failed",
@@ -275,7 +278,7 @@ def _single_factor_section(df, factor, figures):
     name = style.display_name(factor)
     fig = plots.factor_bars(marginal, factor)
     caption = (
-        f"Collapse rate per {name}; error bars: 95% percentile bootstrap interval over "
+        f"Collapse rate per {name}; error bars: exact (Clopper-Pearson) 95% interval over "
         "the level's networks."
     )
     return "\n".join(

@@ -252,10 +252,39 @@ def test_factor_ranking_has_interval_of_the_range(grid):
 
 
 def test_range_interval():
-    assert aggregate.range_interval([np.ones(4), np.zeros(5)]) == (1.0, 1.0)
-    assert aggregate.range_interval([np.ones(3), np.ones(3)]) == (0.0, 0.0)
+    # By hand: exact intervals at 97.5% (95% Bonferroni-corrected over 2 levels); with all n
+    # networks collapsed the lower bound is 0.0125 ** (1 / n), with none the upper bound is
+    # 1 - 0.0125 ** (1 / n).
+    low, high = aggregate.range_interval([np.ones(40), np.zeros(50)])
+    assert low == pytest.approx(0.0125 ** (1 / 40) - (1 - 0.0125 ** (1 / 50)))
+    assert high == pytest.approx(1.0)
+    # 4 against 5 networks cannot tell the levels apart: the interval starts at 0
+    assert aggregate.range_interval([np.ones(4), np.zeros(5)]) == pytest.approx((0.0, 1.0))
+    assert aggregate.range_interval([np.ones(3), np.ones(3)]) == pytest.approx(
+        (0.0, 1 - 0.0125 ** (1 / 3)))
     assert aggregate.range_interval([np.ones(3), np.array([])]) == (0.0, 0.0)
     assert all(math.isnan(v) for v in aggregate.range_interval([np.array([])]))
+
+
+@pytest.mark.parametrize("rates, truth", [([0.3] * 5, 0.0), ([0.2, 0.3, 0.3, 0.3, 0.4], 0.2)])
+def test_range_interval_covers_the_true_range_by_simulation(rates, truth):
+    """Levels of 60 networks each: the interval holds the true range (0 for a factor
+    without effect) in at least 95% of 300 simulated sweeps."""
+    rng = np.random.default_rng(0)
+    hits = 0
+    for _ in range(300):
+        groups = [(rng.random(60) < p).astype(float) for p in rates]
+        low, high = aggregate.range_interval(groups)
+        hits += low <= truth <= high
+    assert hits / 300 >= 0.95
+
+
+def test_range_interval_finds_a_large_effect_by_simulation():
+    """Rates 0.2 and 0.7, 100 networks each: the interval excludes 0 in nearly every sweep."""
+    rng = np.random.default_rng(1)
+    lows = [aggregate.range_interval([(rng.random(100) < p).astype(float)
+                                      for p in (0.2, 0.7)])[0] for _ in range(300)]
+    assert np.mean(np.array(lows) > 0) >= 0.95
 
 
 def test_pair_interaction_zero_when_additive_positive_when_not():
@@ -546,7 +575,7 @@ def test_report_one_factor_draws_bars(tmp_path):
     assert sorted(p.name for p in (sweep / "figures").glob("*.png")) == [
         "bars_lr.png", "threshold.png"]
     assert "4 networks in 2 configurations; 2 collapsed (50%), 0 diverged, 0 failed." in text
-    assert "95% bootstrap interval" in text
+    assert "exact 95% interval" in text
 
 
 def test_report_no_varied_factor(tmp_path):
