@@ -13,6 +13,7 @@ Example:
 
 import html
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -73,21 +74,34 @@ def _row(paper, quantity, condition, theory_value, measured, low, high, agrees):
             "ci_low": float(low), "ci_high": float(high), "agrees": bool(agrees)}
 
 
-def _percentile_interval(samples):
-    samples = np.asarray(samples, float)
-    samples = samples[np.isfinite(samples)]
-    if len(samples) < 10:
-        return math.nan, math.nan
-    tail = 100 * (1 - CONFIDENCE) / 2
-    return float(np.percentile(samples, tail)), float(np.percentile(samples, 100 - tail))
-
-
 def _bootstrap(groups, statistic, rng):
-    """Percentile interval of statistic(list of arrays) over resamples within each group."""
-    samples = []
-    for _ in range(BOOTSTRAP):
-        samples.append(statistic([g[rng.integers(0, len(g), len(g))] for g in groups]))
-    return _percentile_interval(samples)
+    """95% BCa bootstrap interval of statistic(list of arrays) over resamples of the networks,
+    each group resampled on its own (scipy.stats.bootstrap).
+
+    Where BCa is undefined because every resample gives the same value (e.g. He's loss fell
+    further in every pair), the percentile interval of the same resamples: that value twice.
+    (nan, nan) when a group has fewer than 2 networks or some resample has no value (e.g. no
+    crossing).
+    """
+    groups = [np.asarray(g, float) for g in groups]
+    if any(len(g) < 2 for g in groups):
+        return math.nan, math.nan
+    with warnings.catch_warnings():  # undefined intervals are nan, handled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", scipy_stats.DegenerateDataWarning)
+        result = scipy_stats.bootstrap(groups, lambda *gs: statistic(list(gs)),
+                                       n_resamples=BOOTSTRAP, confidence_level=CONFIDENCE,
+                                       method="BCa", vectorized=False, rng=rng)
+        low, high = result.confidence_interval
+        resamples = result.bootstrap_distribution
+        if not np.isfinite([low, high]).all() and np.isfinite(resamples).all() and np.ptp(
+                resamples) == 0:
+            result = scipy_stats.bootstrap(groups, lambda *gs: statistic(list(gs)),
+                                           n_resamples=0, confidence_level=CONFIDENCE,
+                                           method="percentile", vectorized=False,
+                                           bootstrap_result=result, rng=rng)
+            low, high = result.confidence_interval
+    return float(low), float(high)
 
 
 def _sq(column):

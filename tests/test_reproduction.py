@@ -136,3 +136,29 @@ def test_share_further_by_hand():
     assert reproduction.share_further([3.0, 2.0], [1.0, 2.0]) == pytest.approx(3.5 / 4)
     # a diverged network (-inf) falls least
     assert reproduction.share_further([-np.inf], [0.1]) == 0.0
+
+
+def test_bootstrap_interval_covers_a_known_ratio_by_simulation():
+    """scale_rows' statistic, sqrt(mean(a^2) / mean(b^2)), on normal samples of standard
+    deviations 1 and 2 (truth 0.5), 40 networks each: the 95% interval holds the truth in
+    at least 88 of 100 simulated grids (nominal 95; Monte Carlo sd ~2)."""
+    rng = np.random.default_rng(0)
+
+    def ratio(gs):
+        return float(np.sqrt(np.mean(gs[0] ** 2) / np.mean(gs[1] ** 2)))
+
+    hits = 0
+    for _ in range(100):
+        a, b = rng.normal(0, 1, 40), rng.normal(0, 2, 40)
+        low, high = reproduction._bootstrap([a, b], ratio, rng)
+        hits += low <= 0.5 <= high
+    assert hits >= 88
+
+
+def test_bootstrap_interval_of_a_constant_statistic_is_that_value():
+    """He's loss fell further in every pair: every resample gives 1, so does the interval."""
+    rng = np.random.default_rng(0)
+    he, glorot = np.array([0.5, 0.6, 0.7]), np.array([0.0, 0.1, 0.2])
+    assert reproduction._bootstrap(
+        [he, glorot], lambda gs: reproduction.share_further(gs[0], gs[1]), rng) == (1.0, 1.0)
+    assert all(math.isnan(v) for v in reproduction._bootstrap([he[:1], glorot], len, rng))
