@@ -46,8 +46,18 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
         {config_id: (number of collapsed networks among those just trained, tracebacks of its
         failed networks)}. `progress(n)` is called with the number of networks just finished.
     """
-    from experiments.sweep.runner import train_replicates, write_configs
+    return write_block(block, *train_block_rows(block, chunk_size, progress), out_dir)
 
+
+def train_block_rows(block, chunk_size=None, progress=None):
+    """Train every missing replicate of a block together (the batched engine; Keras one
+    network at a time if the engine fails).
+
+    Returns:
+        (trained, engine, versions): trained lists {replicate: (result, history,
+        duration_s)} in the block's order, engine is "batched" or "keras", versions the
+        library versions rows record; `write_block` writes them.
+    """
     train_many = load_engine()
     jobs = block_jobs(block)
     reported = 0
@@ -63,17 +73,39 @@ def train_block(block, out_dir, chunk_size=None, progress=None):
         results = iter(train_many(jobs, chunk_size=chunk_size, progress=advance))
         engine = "batched"
     except Exception:  # the Keras path records each network's own error, or trains it
+        from experiments.sweep.runner import train_replicates
+
         log.exception("batched engine failed on a block of %d networks; training them with "
                       "Keras one at a time", len(jobs))
         results = iter([trained for cfg, _, reps in block
                         for trained in train_replicates(cfg, reps).values()])
         engine = "keras"
     per_network = (time.perf_counter() - start) / max(len(jobs), 1)  # amortized over the block
-    trained_configs, traces = [], {}
-    for cfg, cid, replicates in block:
-        trained = {r: tuple(next(results)[:2]) + (per_network,) for r in replicates}
-        trained_configs.append((cfg, cid, trained))
-        traces[cid] = [t[0]["traceback"] for t in trained.values() if t[0].get("traceback")]
-    runs = write_configs(trained_configs, out_dir, engine)
+    trained = [{r: tuple(next(results)[:2]) + (per_network,) for r in replicates}
+               for _, _, replicates in block]
+    return trained, engine, library_versions()
+
+
+def write_block(block, trained, engine, versions, out_dir):
+    """Write what `train_block_rows` returned for `block` (no TensorFlow needed here).
+
+    Returns:
+        train_block's outcome.
+    """
+    from experiments.sweep.rows import write_configs
+
+    trained_configs = [(cfg, cid, networks)
+                       for (cfg, cid, _), networks in zip(block, trained, strict=True)]
+    runs = write_configs(trained_configs, out_dir, engine, versions)
     collapsed = runs["collapsed"].fillna(False).astype(bool).groupby(runs["config_id"]).sum()
-    return {cid: (int(collapsed.get(cid, 0)), traces[cid]) for cid in traces}
+    return {cid: (int(collapsed.get(cid, 0)),
+                  [t[0]["traceback"] for t in networks.values() if t[0].get("traceback")])
+            for _, cid, networks in trained_configs}
+
+
+def library_versions():
+    """The TensorFlow and Keras versions rows record (both are loaded with the engine)."""
+    import keras
+    import tensorflow as tf
+
+    return {"tf_version": tf.__version__, "keras_version": keras.__version__}

@@ -9,18 +9,15 @@ import logging
 import math
 import time
 import traceback
-from pathlib import Path
 
-import keras
 import pandas as pd
 import tensorflow as tf
 
 from experiments.storage import store
-from experiments.storage.results import history_frame, runs_frame, write_block
-from experiments.storage.schema import SCHEMA_VERSION
-from experiments.sweep.config import config_id, factor_values, validate
+from experiments.sweep.blocks import library_versions
+from experiments.sweep.config import config_id, validate
+from experiments.sweep.rows import write_configs
 from experiments.training.keras import train_keras
-from experiments.variants.dataset import dataset_size
 
 log = logging.getLogger(__name__)
 
@@ -51,40 +48,6 @@ def guarded(train, cfg, seed):
         return {"status": "error", "error": error, "traceback": trace}, []
 
 
-def write_configs(trained_configs, out_dir, engine):
-    """Write the rows and history of networks just trained, as one block
-    (experiments.storage.results).
-
-    Args:
-        trained_configs: list of (cfg, config_id, {replicate: (result, history, duration_s)}).
-        out_dir: Results folder (a sweep, or a single run).
-        engine: 'keras' or 'batched', stored in the `engine` column.
-
-    Returns:
-        The runs DataFrame written (its rows only, not those stored before).
-    """
-    sweep, rows = Path(out_dir).name, []
-    history = {name: [] for name in ("config_id", "replicate", "epoch", "metric", "value")}
-    versions = {"tf_version": tf.__version__, "keras_version": keras.__version__,
-                "schema_version": SCHEMA_VERSION}
-    for cfg, cid, trained in trained_configs:
-        common = {**factor_values(cfg), "n_samples": dataset_size(cfg.dataset), "sweep": sweep,
-                  "config_id": cid, "claim": cfg.get("claim"), "engine": engine, **versions}
-        for replicate, (result, hist, duration) in sorted(trained.items()):
-            rows.append({**common, **result, "replicate": replicate,
-                         "seed": int(cfg.seed) + replicate, "duration_s": duration})
-            if hist:  # columns, not a dict per value: a block's history has ~10^5 values
-                epochs, metrics, values = zip(*hist)
-                history["config_id"] += [cid] * len(hist)
-                history["replicate"] += [replicate] * len(hist)
-                history["epoch"] += epochs
-                history["metric"] += metrics
-                history["value"] += values
-    runs = runs_frame(rows)
-    write_block(runs, history_frame(history), out_dir)
-    return runs
-
-
 def _merged(before, new):
     if before is None or before.empty:
         return new
@@ -105,7 +68,8 @@ def run_config(cfg, out_dir):
     if not missing:
         log.info("config %s: all %d replicates already stored", cid, cfg.replicates)
         return previous
-    new = write_configs([(cfg, cid, train_replicates(cfg, missing))], out_dir, "keras")
+    new = write_configs([(cfg, cid, train_replicates(cfg, missing))], out_dir, "keras",
+                        library_versions())
     return _merged(previous, new)
 
 

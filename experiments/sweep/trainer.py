@@ -1,6 +1,6 @@
 """A training process that loads TensorFlow while the sweep is still being composed.
 
-Importing TensorFlow and Keras takes ~2.5 s of one core (without the libraries Keras would
+Importing TensorFlow and Keras takes ~2 s of one core (without the libraries Keras would
 load for helpers this process never uses, UNUSED_BY_KERAS_HERE), longer than composing and
 checking a 600-network sweep. The `collapse` launcher therefore starts this process as soon
 as Hydra sets it up; while it loads, the sweep's own process composes and validates the jobs,
@@ -8,10 +8,11 @@ makes their datasets and loads the report's libraries on the other core. The swe
 never imports TensorFlow. `run.py` starts it even before Hydra when the command line is such
 a sweep (experiments.cli), and the launcher takes it over.
 
-The process trains one block at a time (experiments.sweep.blocks.train_block, which writes the
-block's Parquet files itself) and reports progress and outcome through a pipe. It ends with its
-parent: on a clean exit it is told to stop; if the parent is killed, a watchdog thread notices
-within 0.2 s and ends it, so a killed sweep leaves no trainer writing behind it.
+The process trains one block at a time (experiments.sweep.blocks.train_block_rows) and sends
+progress and the trained rows through a pipe; the sweep's process writes each block's Parquet
+files while the next block trains. It ends with its parent: on a clean exit it is told to
+stop; if the parent is killed, a watchdog thread notices within 0.2 s and ends it, so a killed
+sweep leaves no trainer behind it.
 """
 
 import multiprocessing
@@ -34,9 +35,10 @@ def _watch_parent(parent_pid):
 
 # Libraries Keras imports if it can, for helpers this process never uses: pyplot for an
 # image gallery (~0.3 s), scikit-learn (and with it scipy.stats) for its estimator wrappers
-# (~0.7 s). This process's start is the sweep's critical path; it needs scikit-learn only to
-# make datasets, which the sweep's process makes and sends with each block.
-UNUSED_BY_KERAS_HERE = ("matplotlib", "sklearn")
+# (~0.7 s), pandas for its data adapters (~0.2 s). This process's start is the sweep's
+# critical path. The sweep's process makes each block's datasets (scikit-learn) and writes
+# its rows (pandas, pyarrow).
+UNUSED_BY_KERAS_HERE = ("matplotlib", "sklearn", "pandas")
 
 
 def _load_engine_lean():
@@ -56,9 +58,11 @@ def _load_engine_lean():
 
 
 def _serve(conn, parent_pid):
-    """The training process: load the engine, then train the blocks it is sent until None."""
+    """The training process: load the engine, then train the blocks it is sent until None,
+    answering each with what blocks.train_block_rows returns (the sweep's process writes it).
+    """
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    from experiments.sweep.blocks import train_block
+    from experiments.sweep.blocks import train_block_rows
     from experiments.variants.dataset import DATASETS
 
     _load_engine_lean()
@@ -69,11 +73,10 @@ def _serve(conn, parent_pid):
             return
         if task is None:
             return
-        block, out_dir, chunk_size, datasets = task
+        block, chunk_size, datasets = task
         DATASETS.add(datasets)
         try:
-            result = train_block(block, out_dir, chunk_size,
-                                 lambda n: conn.send(("progress", n)))
+            result = train_block_rows(block, chunk_size, lambda n: conn.send(("progress", n)))
         except BaseException:  # noqa: BLE001  (reported to the parent, which raises it)
             conn.send(("error", traceback.format_exc()))
         else:
@@ -99,16 +102,38 @@ class Trainer:
         child.close()
 
     def train_block(self, block, out_dir, chunk_size=None, progress=None):
-        """experiments.sweep.blocks.train_block, run in the training process (the block's
-        datasets are made here, see UNUSED_BY_KERAS_HERE)."""
+        """experiments.sweep.blocks.train_block: trained in the training process, written
+        here."""
+        return self.run_blocks([block], out_dir, chunk_size, progress)
+
+    def run_blocks(self, blocks, out_dir, chunk_size, progress=None):
+        """Train every block in turn and write its rows here while the next one trains;
+        {config_id: outcome} as train_block returns it."""
+        from experiments.sweep.blocks import write_block
+
+        outcome = {}
+        if blocks:
+            self._send(blocks[0], chunk_size)
+        for i, block in enumerate(blocks):
+            trained = self._receive(progress)
+            if i + 1 < len(blocks):
+                self._send(blocks[i + 1], chunk_size)
+            outcome.update(write_block(block, *trained, out_dir))
+        return outcome
+
+    def _send(self, block, chunk_size):
+        """Send a block with its datasets (made here, see UNUSED_BY_KERAS_HERE)."""
         from experiments.sweep.blocks import block_jobs
         from experiments.variants.dataset import DATASETS
 
         datasets = DATASETS.of(block_jobs(block))
         try:
-            self._conn.send((block, str(out_dir), chunk_size, datasets))
+            self._conn.send((block, chunk_size, datasets))
         except OSError:  # a broken pipe: the process has ended
             raise self._died() from None
+
+    def _receive(self, progress):
+        """The answer to the block sent first of those unanswered: train_block_rows's result."""
         while True:
             try:
                 kind, value = self._conn.recv()
@@ -128,13 +153,6 @@ class Trainer:
             f"the training process ended (exit code {self._process.exitcode}, e.g. killed for "
             "lack of memory); the blocks written so far are kept: run the same command again "
             "to train the rest")
-
-    def run_blocks(self, blocks, out_dir, chunk_size, progress):
-        """Train every block in turn; {config_id: outcome} as train_block returns it."""
-        outcome = {}
-        for block in blocks:
-            outcome.update(self.train_block(block, out_dir, chunk_size, progress))
-        return outcome
 
     def close(self):
         """Ask the process to stop; stop it if it does not within 10 s."""
