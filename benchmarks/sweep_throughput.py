@@ -135,6 +135,10 @@ def main():
     parser.add_argument("--engine-only", action="store_true",
                         help="only the engine's figures (no Keras sample, no whole sweep)")
     args = parser.parse_args()
+    # The first call compiles: the engine's compile cache (compile_cache) starts empty, in a
+    # folder of this run, unless COLLAPSE_XLA_CACHE names one.
+    cache = tempfile.TemporaryDirectory()
+    os.environ.setdefault("COLLAPSE_XLA_CACHE", cache.name)
 
     from experiments.variants.dataset import make_dataset
 
