@@ -9,7 +9,8 @@ Prints, in one invocation:
      only in their number of networks (median of up to 3 such pairs);
   3. a 6,000-configuration x 3-replicate grid (18,000 networks) as one process, with the peak
      memory of its process tree (every descendant's resident memory, summed, polled every
-     50 ms);
+     50 ms), and the cost of composing and validating one more configuration (its start-up,
+     composition and validation minus the 200-configuration grid's, per extra configuration);
   4. the report's time (load_runs + write_report, as the sweep's callback runs it) at several
      row counts, subsets of the 18,000 rows, each in a fresh process; with --profile-report a
      cProfile of the largest, by function.
@@ -65,9 +66,9 @@ def tree_rss_bytes(pid):
     return total
 
 
-def phases(proc, started):
-    """Seconds from process start to the sweep's start (start-up, composition, validation),
-    then training and writing, then the report, from the launcher's log timestamps."""
+def phase_seconds(proc):
+    """(start-up + composition + validation, training + Parquet, report + exit) seconds, from
+    the launcher's log timestamps; None without them."""
     from datetime import datetime
 
     stamps = {}
@@ -76,10 +77,18 @@ def phases(proc, started):
             if mark in line and line.startswith("["):
                 stamps[name] = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
     if len(stamps) < 2:
+        return None
+    return (stamps["sweep"] - proc.started, stamps["trained"] - stamps["sweep"],
+            proc.ended - stamps["trained"])
+
+
+def phases(proc):
+    """phase_seconds as text."""
+    seconds = phase_seconds(proc)
+    if seconds is None:
         return ""
-    return (f"start-up + composition + validation {stamps['sweep'] - started:.1f} s, training "
-            f"+ Parquet {stamps['trained'] - stamps['sweep']:.1f} s, report + exit "
-            f"{proc.ended - stamps['trained']:.1f} s")
+    return (f"start-up + composition + validation {seconds[0]:.1f} s, training + Parquet "
+            f"{seconds[1]:.1f} s, report + exit {seconds[2]:.1f} s")
 
 
 def run(args, out=None, timeout=3600):
@@ -189,12 +198,13 @@ def command_line():
 
 def sweeps(args, tmp):
     """1.-3.: the sweeps; returns [(label, sweep folder)] for the report figures."""
-    times, peaks = [], []
+    times, peaks, starts = [], [], []
     for i in range(args.repeats):
         seconds, peak, proc = checked(run(GRID_600 + QUIET, tmp / f"grid600_{i}"))
+        starts.append((phase_seconds(proc) or [float("nan")])[0])
         assert rows(tmp / f"grid600_{i}") == 600
         assert (tmp / f"grid600_{i}" / "report.html").exists()
-        print(f"  600-network grid, run {i + 1}: {seconds:.1f} s: {phases(proc, proc.started)}")
+        print(f"  600-network grid, run {i + 1}: {seconds:.1f} s: {phases(proc)}")
         times.append(seconds)
         peaks.append(peak)
     t600 = statistics.median(times)
@@ -225,7 +235,12 @@ def sweeps(args, tmp):
         print(f"6,000 configurations x 3 replicates ({n} networks): {seconds:.1f} s whole "
               f"process with report (target <= 120 s); peak memory of the process tree "
               f"{peak / 1e9:.2f} GB (target <= 4 GB)")
-        print(f"  {phases(proc, proc.started)}")
+        print(f"  {phases(proc)}")
+        per_config = ((phase_seconds(proc) or [float("nan")])[0] - statistics.median(starts)) / (
+            6000 - 200)
+        print(f"composition and validation per configuration: {per_config * 1e3:.2f} ms "
+              "(start-up + composition + validation of the 6,000-configuration grid minus the "
+              "200-configuration grid's median, per extra configuration; target <= 5 ms)")
         sizes += subsets(tmp / "grid18000", tmp, (600, 2000, 6000))
     return sizes
 
