@@ -18,9 +18,12 @@ import os
 import re
 import sys
 import tempfile
+import threading
 
 DEFAULT_LEVEL = "2"  # errors and fatal errors
-_LOG_LINE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] ")
+# absl's prefix: level, MMDD, time (hh:mm:ss.us, or 00:00:<seconds since 1970>.us as TensorFlow
+# 2.21 writes it), thread, file:line
+_LOG_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ \S+:\d+\] ")
 _NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 _NO_GPU = re.compile(r"cuda_\w+\.cc:\d+\] failed call to cuInit")  # no GPU driver: not an error
 _LEVELS = {"I": 0, "W": 1, "E": 2, "F": 3}
@@ -44,7 +47,7 @@ def shown(text, min_level):
     return "".join(kept)
 
 
-def _min_level():
+def min_level():
     try:
         return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
     except ValueError:
@@ -70,7 +73,7 @@ def _quietly(exec_module):
                 os.dup2(saved, 2)
                 os.close(saved)
                 captured.seek(0)
-                text = shown(captured.read().decode(errors="replace"), _min_level())
+                text = shown(captured.read().decode(errors="replace"), min_level())
                 if text:
                     sys.stderr.write(text)
                     sys.stderr.flush()
@@ -98,3 +101,47 @@ def install():
                                           for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _TensorFlowFinder())
+
+
+# What every load from the engine's compile cache (experiments.training.engine.compile_cache)
+# logs as errors although nothing is wrong: TensorFlow first tries the entry as a text protobuf
+# (then reads it as the binary one it is), and XLA's loader takes two tuning hints of the
+# compiling machine, prefer-no-scatter and prefer-no-gather, for missing CPU features. A real
+# feature missing (e.g. +avx512f) is still shown.
+CACHE_READ_NOISE = re.compile(
+    rb"text_format\.cc:\d+\] Error parsing text-format tensorflow\.XlaSerializedCacheEntry"
+    rb"|cpu_aot_loader\.cc:\d+\] Loading XLA:CPU AOT result\. Target machine feature "
+    rb"\+prefer-no-(?:scatter|gather) is not")
+
+
+def drop_stderr_lines(pattern=CACHE_READ_NOISE):
+    """From now on, drop the lines written to file descriptor 2 (by any library, in any thread)
+    that match `pattern` (bytes); pass every other line on, in order.
+
+    For a process of its own (the sweep's training process): a thread copies lines from a pipe
+    that replaces descriptor 2 to the original one. A line still unfinished when the process
+    ends may be lost, so nothing that must be seen should be left without its newline.
+    """
+    try:
+        sys.stderr.flush()
+        target = os.dup(2)
+        read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+    except (OSError, ValueError):  # no usable stderr: nothing to filter
+        return
+
+    def copy():
+        pending = b""
+        while True:
+            chunk = os.read(read, 1 << 16)
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            kept = b"".join(line + b"\n" for line in lines if not pattern.search(line))
+            if kept:
+                os.write(target, kept)
+        if pending and not pattern.search(pending):
+            os.write(target, pending)
+
+    threading.Thread(target=copy, daemon=True, name="stderr-filter").start()

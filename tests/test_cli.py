@@ -2,6 +2,7 @@
 what they leave on disk."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 RUN = str(Path(__file__).resolve().parents[1] / "run.py")
 TF_STARTUP = ("WARNING: All log messages before absl::InitializeLog()", "I0000 ", "cuInit",
               "oneDNN custom operations", "cpu_feature_guard")
+TF_LOG = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] ")  # absl's prefix
 
 
 def run(tmp_path, *args, env=None, importtime=False):
@@ -88,6 +90,19 @@ def test_tensorflow_start_up_lines_are_not_shown_unless_asked_for(tmp_path):
     assert not [line for line in quiet.stderr.splitlines()
                 if any(mark in line for mark in TF_STARTUP)], quiet.stderr
     assert "results: " in quiet.stdout
+    # sweeps: TensorFlow loads in the training process, which compiles its program into the
+    # engine's compile cache the first time and loads it from there the second time
+    for name in ("compiles", "loads"):
+        (tmp_path / name).mkdir()
+        sweep = run(tmp_path / name, "-m", "init=zeros,glorot", *TINY,
+                    "hydra.launcher.progress=false",
+                    env={"COLLAPSE_XLA_CACHE": str(tmp_path / "cache")})
+        assert sweep.returncode == 0, sweep.stderr[-2000:]
+        assert "report: " in sweep.stdout
+        assert not [line for line in sweep.stderr.splitlines()
+                    if any(mark in line for mark in TF_STARTUP) or TF_LOG.match(line)], (
+            sweep.stderr)
+    assert len(list((tmp_path / "cache").glob("*.pb"))) == 1
     (tmp_path / "loud").mkdir()
     loud = run(tmp_path / "loud", *TINY, env={"TF_CPP_MIN_LOG_LEVEL": "0"})
     assert loud.returncode == 0

@@ -62,7 +62,11 @@ def _serve(conn, parent_pid):
     answering each with what blocks.train_block_rows returns (the sweep's process writes it).
     """
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    from experiments import quiet_tf
     from experiments.sweep.blocks import train_block_rows
+
+    if quiet_tf.min_level() > 0:  # TF_CPP_MIN_LOG_LEVEL=0 shows everything
+        quiet_tf.drop_stderr_lines()
     from experiments.variants.dataset import DATASETS
 
     _load_engine_lean()

@@ -15,10 +15,14 @@ a program compiled for another CPU. At most MAX_BYTES are kept; the oldest files
 
 TensorFlow fails the call whose entry it cannot read (e.g. half written by a process running
 beside this one) or write. train.run_chunk then empties the cache (`clear`) and compiles again.
+
+Each load logs a few error lines although nothing is wrong (experiments.quiet_tf's
+CACHE_READ_NOISE); the sweep's training process drops them from its stderr, while a process
+that imports the engine itself shows them (COLLAPSE_XLA_CACHE=off: no cache, no lines).
 """
 
 import hashlib
-import importlib.util
+import importlib.machinery
 import os
 import platform
 import shutil
@@ -57,8 +61,12 @@ def cpu_fingerprint():
 
 
 def tensorflow_version():
-    """TensorFlow's installed version, read without importing it ("unknown" if not found)."""
-    spec = importlib.util.find_spec("tensorflow")
+    """TensorFlow's installed version, read without importing it ("unknown" if not found).
+
+    Found on sys.path directly, not through sys.meta_path: experiments.quiet_tf's finder
+    there serves (and then leaves) the first lookup of `tensorflow`, which must be its import.
+    """
+    spec = importlib.machinery.PathFinder.find_spec("tensorflow")
     if spec is not None and spec.origin:
         site = Path(spec.origin).parent.parent
         for info in site.glob("tensorflow*-*.dist-info"):
