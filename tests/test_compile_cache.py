@@ -104,3 +104,16 @@ def test_the_version_in_the_names_is_tensorflows():
     import tensorflow as tf
 
     assert compile_cache.tensorflow_version() == tf.__version__
+
+
+def test_cache_flags_set_by_a_parent_process_give_way_to_this_ones():
+    ours = ("--xla_x=1 --tf_xla_persistent_cache_directory=/parent "
+            "--tf_xla_persistent_cache_prefix=collapse-tf2-abc")
+    assert compile_cache.with_cache(ours, Path("/child"), "collapse-tf2-abc") == (
+        "--xla_x=1 --tf_xla_persistent_cache_directory=/child "
+        "--tf_xla_persistent_cache_prefix=collapse-tf2-abc")
+    assert compile_cache.with_cache(ours, None, "") == "--xla_x=1"  # COLLAPSE_XLA_CACHE=off
+    theirs = "--tf_xla_persistent_cache_directory=/mine"
+    assert compile_cache.with_cache(theirs, Path("/child"), "collapse-x") == theirs
+    assert compile_cache.with_cache("", Path("/c"), "collapse-x") == (
+        "--tf_xla_persistent_cache_directory=/c --tf_xla_persistent_cache_prefix=collapse-x")

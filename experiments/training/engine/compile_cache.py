@@ -105,23 +105,48 @@ def _usable(folder):
         return False
 
 
+PREFIX = "collapse-"  # of the entries' names; marks the cache flags this module set
+_DIRECTORY_FLAG = "--tf_xla_persistent_cache_directory="
+_PREFIX_FLAG = "--tf_xla_persistent_cache_prefix="
+
+
+def with_cache(flags, folder, prefix):
+    """TF_XLA_FLAGS `flags` with the cache in `folder` (None: no cache) under `prefix`.
+
+    Cache flags this module set (in a parent process, whose environment was inherited) are
+    replaced; a cache directory set by anyone else is left as it is, and so is every other
+    flag.
+    """
+    tokens = flags.split()
+    if any(t.startswith(_PREFIX_FLAG + PREFIX) for t in tokens):
+        tokens = [t for t in tokens if not t.startswith((_DIRECTORY_FLAG, _PREFIX_FLAG))]
+    if folder is not None and not any(t.startswith(_DIRECTORY_FLAG) for t in tokens):
+        tokens += [f"{_DIRECTORY_FLAG}{folder}", f"{_PREFIX_FLAG}{prefix}"]
+    return " ".join(tokens)
+
+
 def enable():
     """Point TensorFlow's XLA cache at `cache_dir()` (pruned); the folder, or None.
 
     TensorFlow reads TF_XLA_FLAGS once, when it loads (experiments.quiet_tf lists its devices
     then): this does nothing in a process that has loaded it already. A cache directory the
-    user set in TF_XLA_FLAGS is left as it is (and not pruned).
+    user set in TF_XLA_FLAGS is left as it is (and not pruned); one this module set in a
+    parent process gives way to this process's COLLAPSE_XLA_CACHE (see `with_cache`).
     """
     global _enabled
+    if "tensorflow" in sys.modules:
+        return None
     flags = os.environ.get("TF_XLA_FLAGS", "")
     folder = cache_dir()
-    if ("tensorflow" in sys.modules or "tf_xla_persistent_cache_directory" in flags
-            or folder is None or not _usable(folder)):
+    if folder is not None and not _usable(folder):
+        folder = None
+    prefix = f"{PREFIX}tf{tensorflow_version()}-{cpu_fingerprint()}" if folder else ""
+    new = with_cache(flags, folder, prefix)
+    if new != flags:
+        os.environ["TF_XLA_FLAGS"] = new
+    if folder is None or f"{_DIRECTORY_FLAG}{folder}" not in new.split():
         return None
     prune(folder)
-    prefix = f"collapse-tf{tensorflow_version()}-{cpu_fingerprint()}"
-    os.environ["TF_XLA_FLAGS"] = (f"{flags} --tf_xla_persistent_cache_directory={folder} "
-                                  f"--tf_xla_persistent_cache_prefix={prefix}").strip()
     _enabled = folder
     return folder
 
