@@ -279,27 +279,27 @@ class DatasetCache:
     def __init__(self, limit=256 << 20):
         self.limit, self.items, self.size = limit, {}, 0
 
-    @staticmethod
-    def key(cfg_data, seed, eval_fraction):
-        """The key of a dataset node (plain data or a DictConfig) for one seed."""
-        return json.dumps(["data", _plain(cfg_data), int(seed), float(eval_fraction)],
-                          sort_keys=True)
-
     def get(self, cfg_data, seed, eval_fraction):
         """make_dataset(cfg_data, seed, eval_fraction), made the first time."""
-        cfg_data = _plain(cfg_data)
-        key = self.key(cfg_data, seed, eval_fraction)
-        if key not in self.items:
-            self.add({key: make_dataset(cfg_data, int(seed), float(eval_fraction))})
-        return self.items[key][0]
+        return self._entry(_plain(cfg_data), seed, eval_fraction)[1]
 
     def of(self, jobs):
         """{key: Data} of every (cfg, seed) job's dataset, made where missing."""
-        out = {}
+        nodes, out = {}, {}  # replicates share a config: its dataset node is read once
         for cfg, seed in jobs:
-            key = self.key(cfg.dataset, seed, cfg.eval_fraction)
-            out[key] = self.get(cfg.dataset, seed, cfg.eval_fraction)
+            if id(cfg) not in nodes:
+                nodes[id(cfg)] = _plain(cfg.dataset), cfg.eval_fraction
+            node, eval_fraction = nodes[id(cfg)]
+            key, data = self._entry(node, seed, eval_fraction)
+            out[key] = data
         return out
+
+    def _entry(self, cfg_data, seed, eval_fraction):
+        """(key, Data) of a plain dataset node for one seed, made the first time."""
+        key = json.dumps(["data", cfg_data, int(seed), float(eval_fraction)], sort_keys=True)
+        if key not in self.items:
+            self.add({key: make_dataset(cfg_data, int(seed), float(eval_fraction))})
+        return key, self.items[key][0]
 
     def add(self, datasets):
         """Keep {key: Data} made elsewhere."""
