@@ -79,9 +79,9 @@ def _bootstrap(groups, statistic, rng):
     each group resampled on its own (scipy.stats.bootstrap).
 
     Where BCa is undefined because every resample gives the same value (e.g. He's loss fell
-    further in every pair), the percentile interval of the same resamples: that value twice.
-    (nan, nan) when a group has fewer than 2 networks or some resample has no value (e.g. no
-    crossing).
+    further in every pair), the interval is that value twice (as the percentile interval of
+    those resamples would be). (nan, nan) when a group has fewer than 2 networks or some
+    resample has no value (e.g. no crossing).
     """
     groups = [np.asarray(g, float) for g in groups]
     if any(len(g) < 2 for g in groups):
@@ -92,15 +92,11 @@ def _bootstrap(groups, statistic, rng):
         result = scipy_stats.bootstrap(groups, lambda *gs: statistic(list(gs)),
                                        n_resamples=BOOTSTRAP, confidence_level=CONFIDENCE,
                                        method="BCa", vectorized=False, rng=rng)
-        low, high = result.confidence_interval
-        resamples = result.bootstrap_distribution
-        if not np.isfinite([low, high]).all() and np.isfinite(resamples).all() and np.ptp(
-                resamples) == 0:
-            result = scipy_stats.bootstrap(groups, lambda *gs: statistic(list(gs)),
-                                           n_resamples=0, confidence_level=CONFIDENCE,
-                                           method="percentile", vectorized=False,
-                                           bootstrap_result=result, rng=rng)
-            low, high = result.confidence_interval
+    low, high = result.confidence_interval
+    resamples = result.bootstrap_distribution
+    if not np.isfinite([low, high]).all() and np.isfinite(resamples).all() and np.ptp(
+            resamples) == 0:
+        low = high = resamples[0]
     return float(low), float(high)
 
 
