@@ -22,7 +22,6 @@ that imports the engine itself shows them (COLLAPSE_XLA_CACHE=off: no cache, no 
 """
 
 import hashlib
-import importlib.machinery
 import os
 import platform
 import shutil
@@ -61,18 +60,15 @@ def cpu_fingerprint():
 
 
 def tensorflow_version():
-    """TensorFlow's installed version, read without importing it ("unknown" if not found).
+    """TensorFlow's installed version, from its package metadata without importing it
+    ("unknown" if not found)."""
+    from importlib import metadata  # TensorFlow imports it too
 
-    Found on sys.path directly, not through sys.meta_path: experiments.quiet_tf's finder
-    there serves (and then leaves) the first lookup of `tensorflow`, which must be its import.
-    """
-    spec = importlib.machinery.PathFinder.find_spec("tensorflow")
-    if spec is not None and spec.origin:
-        site = Path(spec.origin).parent.parent
-        for info in site.glob("tensorflow*-*.dist-info"):
-            name, _, version = info.name[: -len(".dist-info")].partition("-")
-            if name.replace("_", "-") in ("tensorflow", "tensorflow-cpu", "tensorflow-intel"):
-                return version
+    for name in ("tensorflow", "tensorflow-cpu", "tensorflow-intel"):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
     return "unknown"
 
 
@@ -137,6 +133,8 @@ def enable():
     if "tensorflow" in sys.modules:
         return None
     flags = os.environ.get("TF_XLA_FLAGS", "")
+    if _DIRECTORY_FLAG in with_cache(flags, None, ""):  # the user's own cache
+        return None
     folder = cache_dir()
     if folder is not None and not _usable(folder):
         folder = None
@@ -144,7 +142,7 @@ def enable():
     new = with_cache(flags, folder, prefix)
     if new != flags:
         os.environ["TF_XLA_FLAGS"] = new
-    if folder is None or f"{_DIRECTORY_FLAG}{folder}" not in new.split():
+    if folder is None:
         return None
     prune(folder)
     _enabled = folder
