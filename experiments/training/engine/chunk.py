@@ -15,6 +15,11 @@ def member_last(arrays):
     return np.stack(arrays, axis=-1).astype(np.float32)
 
 
+def member_first(arrays):
+    """Per-member (rows, columns) arrays as one float32 (members, columns, rows) array."""
+    return np.ascontiguousarray(np.stack(arrays).astype(np.float32).transpose(0, 2, 1))
+
+
 class Chunk:
     """The members of one computation: one slot per position on the member axis.
 
@@ -43,9 +48,10 @@ class Chunk:
             "scale": np.float32(1.0 / (1.0 - rates)),
             "drop_seed": np.uint32([[seed_word(layer_seed(m.seed, layer, "dropout"))
                                      for m in padded] for layer in range(spec.depth)]),
-            "x_eval": member_last([m.data.x_eval for m in padded]),
-            "x_train": member_last([m.data.x_train for m in padded]),
-            "y_eval": member_last([fit_targets(m.data, m.data.y_eval) for m in padded]),
+            # The probes' inputs, members first: (K, features or outputs, rows).
+            "x_eval": member_first([m.data.x_eval for m in padded]),
+            "x_train": member_first([m.data.x_train for m in padded]),
+            "y_eval": member_first([fit_targets(m.data, m.data.y_eval) for m in padded]),
         }
         # Tensors once, rather than numpy arrays converted again at every call.
         self.constants = {name: tf.constant(value) for name, value in self.constants.items()}
