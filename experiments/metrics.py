@@ -67,9 +67,14 @@ def _over_inputs_last(activations):
     """(K, n, units) activations as a (K, units, n) view, to reduce over inputs on the last axis.
 
     Reductions over the last axis run fastest when that axis is contiguous in memory; the
-    batched engine stores activations as (K, units, n) and passes them transposed.
+    batched engine stores activations as (K, units, n) and passes them transposed. The dtype
+    is the input's (the engine's float32): reductions ask for float64, which gives the very
+    values of converting first without a float64 copy (checked in tests/test_metrics.py).
     """
-    return np.moveaxis(_as_member_columns(activations), 1, -1)
+    x = np.asarray(activations)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    return np.moveaxis(x[:, :, None] if x.ndim == 2 else x, 1, -1)
 
 
 def _one(batch_value):
@@ -319,7 +324,7 @@ def unit_is_dead_batch(activations, tol=DEAD_TOL):
     finite = np.isfinite(a).all(axis=-1)
     if not finite.all():
         a = np.where(np.isfinite(a), a, 0.0)
-    return (np.std(a, axis=-1) <= tol) | ~finite
+    return (np.std(a, axis=-1, dtype=np.float64) <= tol) | ~finite
 
 
 def unit_is_dead(activations, tol=DEAD_TOL):
@@ -376,8 +381,9 @@ def _similarity(activations, live):
     member; pairs with a dead unit are masked out (dead columns are zeroed first so that a
     NaN in a dead unit cannot reach a live pair).
     """
-    centered = np.where(live[:, :, None], _over_inputs_last(activations), 0.0)
-    centered -= centered.mean(axis=-1, keepdims=True)  # in place: a fresh array from where
+    centered = _over_inputs_last(activations).astype(np.float64, order="C")  # a fresh array
+    centered[~live] = 0.0
+    centered -= centered.mean(axis=-1, keepdims=True)
     cov = centered @ centered.transpose(0, 2, 1)
     std = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     corr = np.clip(cov / (std[:, :, None] * std[:, None, :]), -1.0, 1.0)

@@ -632,3 +632,30 @@ def test_weight_metrics_layer_by_layer_same_values_less_memory():
     assert ref_peak > depth * layer64
     assert spread_peak < 3 * layer64
     assert same_peak < 6 * layer64
+
+
+@pytest.mark.parametrize("n", [9, 256, 1347, 8193])
+def test_hidden_metrics_of_float32_equal_those_of_its_float64_copy(n):
+    """The engine passes float32 activations and the metrics reduce them in float64 without a
+    float64 copy: the values are those of converting first, bit for bit, whatever the layout
+    (a contiguous (K, units, n) array seen transposed, as the engine passes it, or a
+    (K, n, units) array as the Keras path passes it) and with dead, NaN and live units."""
+    rng = np.random.default_rng(n)
+    units_first = (rng.normal(size=(4, 6, n)) * rng.choice([1e-4, 1.0, 1e3], size=(4, 6, 1))
+                   + rng.normal(size=(4, 6, 1))).astype(np.float32)
+    units_first[0, 2] = 0.5  # a dead unit
+    units_first[1, :, 3] = np.nan  # a diverged member
+    units_first[2, 1] = units_first[2, 0]  # two identical units
+    for acts in (units_first.transpose(0, 2, 1),
+                 np.ascontiguousarray(units_first.transpose(0, 2, 1))):
+        wide = acts.astype(np.float64)
+        # what the metrics rely on: numpy's float64 reduction of float32 is that of the copy
+        inputs_last = np.moveaxis(acts, 1, -1)
+        np.testing.assert_array_equal(np.std(inputs_last, axis=-1, dtype=np.float64),
+                                      np.std(inputs_last.astype(np.float64), axis=-1))
+        np.testing.assert_array_equal(m.unit_is_dead_batch(acts), m.unit_is_dead_batch(wide))
+        np.testing.assert_array_equal(m.neuron_similarity_batch(acts),
+                                      m.neuron_similarity_batch(wide))
+        np.testing.assert_array_equal(m.dead_layer_batch([acts]), m.dead_layer_batch([wide]))
+    assert m.unit_is_dead_batch(acts)[0, 2] and m.unit_is_dead_batch(acts)[1].all()
+    assert m.neuron_similarity_batch(acts)[2] > 0
