@@ -937,6 +937,18 @@ def member_metrics(batch, index):
             for name, values in batch.items()}
 
 
+def every_member_metrics(batch, n):
+    """member_metrics(batch, i) for i in range(n), each array converted once: [dict]."""
+    columns = {}
+    for name, values in batch.items():
+        if values is None:
+            columns[name] = [None] * n
+        else:
+            values = np.broadcast_to(np.asarray(values).reshape(-1), (n,))
+            columns[name] = (values if values.dtype == bool else values.astype(np.float64)).tolist()
+    return [{name: column[i] for name, column in columns.items()} for i in range(n)]
+
+
 def network_metrics(
     outputs, targets, hidden, kernels, task, train_targets=None, threshold=COLLAPSE_THRESHOLD
 ):

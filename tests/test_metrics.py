@@ -659,3 +659,15 @@ def test_hidden_metrics_of_float32_equal_those_of_its_float64_copy(n):
         np.testing.assert_array_equal(m.dead_layer_batch([acts]), m.dead_layer_batch([wide]))
     assert m.unit_is_dead_batch(acts)[0, 2] and m.unit_is_dead_batch(acts)[1].all()
     assert m.neuron_similarity_batch(acts)[2] > 0
+
+
+def test_every_member_metrics_equals_member_metrics():
+    """Whole columns converted at once give each member's member_metrics, value and type."""
+    batch = {"rate": np.float32([0.25, np.nan, 1e-8]), "flag": np.array([True, False, True]),
+             "count": np.array([1, 2, 3]), "absent": None, "shared": np.broadcast_to(0.5, (3,))}
+    every = m.every_member_metrics(batch, 3)
+    for k in range(3):
+        one = m.member_metrics(batch, k)
+        assert repr(every[k]) == repr(one)
+        assert [type(v) for v in every[k].values()] == [type(v) for v in one.values()]
+    assert every[1]["flag"] is False and every[2]["count"] == 3.0 and every[0]["absent"] is None

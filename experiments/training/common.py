@@ -28,20 +28,15 @@ def fit_targets(data: Data, y):
     return np.asarray(y, dtype=np.float32).reshape(-1, 1)
 
 
-def history_rows(epoch, train_loss, measured, member=None):
+def history_rows(epoch, train_loss, measured):
     """The history rows of one network at `epoch`: (epoch, metric, value) for its training
     loss, its evaluation loss and every HISTORY_METRICS metric.
 
     Args:
-        measured: a Probe.measure()-style dict of one network, or (with `member`) of a batch
-            of networks (arrays over members, metrics.network_metrics_batch) and the index of
-            the network in it.
+        measured: a Probe.measure()-style dict of one network (the engine's:
+            metrics.every_member_metrics).
     """
-    if member is None:
-        values = [measured["loss"]] + [measured[name] for name in HISTORY_METRICS]
-    else:
-        values = [float(measured["loss"][member])] + [float(measured[name][member])
-                                                        for name in HISTORY_METRICS]
+    values = [measured["loss"]] + [measured[name] for name in HISTORY_METRICS]
     names = ("eval_loss", *HISTORY_METRICS)
     return [(epoch, "loss", train_loss)] + [(epoch, name, value)
                                              for name, value in zip(names, values, strict=True)]

@@ -79,18 +79,17 @@ def assemble(chunk, at_init, epochs, params):
         params: the final weights (numpy, program order, member axis last).
     """
     n = len(chunk.members)
-    final = at_init  # epochs=0: the measurement at init is the final
-    histories = [history_rows(0, math.nan, at_init, i) for i in range(n)]
+    at_init = final = metrics.every_member_metrics(at_init, n)  # epochs=0: init is the final
+    histories = [history_rows(0, math.nan, at_init[i]) for i in range(n)]
     losses = [[] for _ in range(n)]
     for epoch, running, epoch_loss, measured in epochs:
-        final = measured.result()
+        final = metrics.every_member_metrics(measured.result(), n)
         for i in running:
             losses[i].append(epoch_loss[i])
-            histories[i] += history_rows(epoch, epoch_loss[i], final, i)
+            histories[i] += history_rows(epoch, epoch_loss[i], final[i])
     params = keras_order(params, chunk.spec.use_bias)
-    return [(network_result(metrics.member_metrics(final, i), metrics.member_metrics(at_init, i),
-                            losses[i], member.data),
-             histories[i], [p[..., slot] for p in params])
+    return [(network_result(final[i], at_init[i], losses[i], member.data), histories[i],
+             [p[..., slot] for p in params])
             for i, (member, slot) in enumerate(zip(chunk.members, chunk.slots(), strict=True))]
 
 
