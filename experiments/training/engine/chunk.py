@@ -1,4 +1,5 @@
-"""The arrays of one chunk: its members' constants, initial state and batches, member axis last."""
+"""The arrays of one chunk: its members' constants, initial state and batch orders, member axis
+last."""
 
 import numpy as np
 import tensorflow as tf
@@ -55,12 +56,13 @@ class Chunk:
         }
         # Tensors once, rather than numpy arrays converted again at every call.
         self.constants = {name: tf.constant(value) for name, value in self.constants.items()}
-        # Training inputs and targets side by side, one flat (rows * K) column each, so that
-        # an epoch's batches are a few flat gathers (see batches).
-        train = member_last([np.concatenate([m.data.x_train, fit_targets(m.data, m.data.y_train)],
-                                             axis=1) for m in padded])
-        self.columns = [np.ascontiguousarray(train[:, j, :]).reshape(-1)
-                        for j in range(train.shape[1])]
+        # Training inputs and targets side by side, one row per (training row r, member k), at
+        # r * K + k: the training program gathers its batches from it (see orders). The memory
+        # budget keeps r * K far below 2**31 (plan.MEMORY_BUDGET).
+        train = np.stack([np.concatenate([m.data.x_train, fit_targets(m.data, m.data.y_train)],
+                                         axis=1) for m in padded], axis=1)
+        self.constants["train_rows"] = tf.constant(
+            train.astype(np.float32).reshape(-1, train.shape[2]))
 
     def slots(self):
         """The slot (position on the member axis) of each real member."""
@@ -79,19 +81,14 @@ class Chunk:
         return (params, zeros, [z.copy() for z in zeros],
                 np.ones(self.spec.members, bool), np.int32(0))
 
-    def batches(self, epoch):
-        """This epoch's batches in every member's order: (steps, batch, columns, K) float32.
+    def orders(self, epoch):
+        """This epoch's batches: (steps, batch, K) int32, the training row each member reads.
 
-        Inputs come first, then targets. The partial last batch is padded with copies of its
-        first row (whatever that row does to the numbers, the real row does too); the program
-        masks those rows out.
+        The partial last batch is padded with copies of its first row (whatever that row does
+        to the numbers, the real row does too); the program masks those rows out.
         """
         spec = self.spec
-        rows = np.empty((spec.n_steps * spec.batch_size, spec.members), np.int64)
+        rows = np.empty((spec.n_steps * spec.batch_size, spec.members), np.int32)
         rows[:spec.n_train] = np.stack([m.orders[epoch] for m in self.padded], axis=1)
         rows[spec.n_train:] = rows[(spec.n_steps - 1) * spec.batch_size]
-        flat = rows * spec.members + np.arange(spec.members)  # row r of member k is at r*K+k
-        out = np.empty((len(rows), len(self.columns), spec.members), np.float32)
-        for j, column in enumerate(self.columns):
-            out[:, j, :] = column[flat]
-        return out.reshape(spec.n_steps, spec.batch_size, len(self.columns), spec.members)
+        return rows.reshape(spec.n_steps, spec.batch_size, spec.members)

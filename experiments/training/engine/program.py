@@ -145,7 +145,8 @@ class Program:
 
     Per-chunk constants (dict of (K,) tensors unless noted): lr, momentum, optimizer (the
     index of each member's in OPTIMIZERS), l1, l2, rate,
-    scale (1 / (1 - rate)), drop_seed (depth, K) uint32; the probes' inputs members first:
+    scale (1 / (1 - rate)), drop_seed (depth, K) uint32, train_rows (n_train * K, features +
+    outputs), the training data row r of member k at r * K + k; the probes' inputs members first:
     x_eval (K, features, n_eval), y_eval (K, outputs, n_eval), x_train (K, features, n_train).
     """
 
@@ -317,18 +318,22 @@ class Program:
         return (i + 1, keep(new_params, params), keep(new_m, m), keep(new_v, v), still,
                 step + 1, total, count)
 
-    def _train(self, state, c, batches):
-        """One epoch: every batch of `batches` (steps, rows, features + outputs, K).
+    def _train(self, state, c, orders):
+        """One epoch: every batch of `orders` (steps, rows, K), the training rows each member
+        reads, gathered from c["train_rows"] (inputs, then targets).
 
         Returns:
             (new state, (K,) epoch loss as Keras logs it).
         """
         params, m, v, active, step = state
         zeros = tf.zeros_like(c["lr"])
-        features = self.spec.n_features
+        features, members = self.spec.n_features, self.spec.members
+        member = tf.range(members)
 
         def body(i, params, m, v, active, step, total, count):
-            batch = batches[i]
+            # (rows, K, columns) -> (rows, columns, K)
+            batch = tf.transpose(tf.gather(c["train_rows"], orders[i] * members + member),
+                                 [0, 2, 1])
             return self._step(i, params, m, v, active, step, total, count,
                               batch[:, :features], batch[:, features:], c)
 

@@ -22,15 +22,15 @@ def run_chunk(chunk, cache):
 
     `cache` holds weights shared between chunks (see members.initial_weights).
 
-    A worker thread overlaps the numpy work (next epoch's batches, last epoch's metrics)
+    A worker thread overlaps the numpy work (next epoch's batch orders, last epoch's metrics)
     with the compiled programs, which release the GIL while they run.
     """
     spec, c = chunk.spec, chunk.constants
     program = _program(spec)
     scorer, real = Scorer(chunk, program), chunk.real
 
-    def train(state, batches):
-        return program.train(state=state, c=c, batches=batches)
+    def train(state, orders):
+        return program.train(state=state, c=c, orders=orders)
 
     def probe(state, final):
         """Probe dict (numpy); grads and training pre-activations only for the first and
@@ -44,11 +44,11 @@ def run_chunk(chunk, cache):
     with ThreadPoolExecutor(max_workers=1) as worker:
         state = chunk.initial_state(cache)
         if spec.epochs:
-            batches, pending = chunk.batches(0), None
+            orders, pending = chunk.orders(0), None
             # Traced here, before anything runs beside it, so that the names in the program
             # are the same in every process that does the same work (see compile_cache).
-            program.train.get_concrete_function(state=state, c=c, batches=batches)
-            warm = worker.submit(train, state, batches)  # XLA compiles it during the probes
+            program.train.get_concrete_function(state=state, c=c, orders=orders)
+            warm = worker.submit(train, state, orders)  # XLA compiles it during the probes
         at_init = probe(state, final=True)
         if spec.epochs:
             _compiled(warm, program)
@@ -59,9 +59,9 @@ def run_chunk(chunk, cache):
             if not len(running):
                 break  # every member stopped: nothing changes any more
             if pending is not None:
-                batches = pending.result()
-            pending = worker.submit(chunk.batches, epoch + 1) if epoch + 1 < spec.epochs else None
-            state, loss = train(state, batches)
+                orders = pending.result()
+            pending = worker.submit(chunk.orders, epoch + 1) if epoch + 1 < spec.epochs else None
+            state, loss = train(state, orders)
             last = epoch + 1 == spec.epochs or not state[3].numpy()[real].any()
             measured = worker.submit(scorer.measure, *probe(state, last), last)
             epochs.append((epoch + 1, running, loss.numpy()[real].tolist(), measured))
