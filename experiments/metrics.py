@@ -318,13 +318,28 @@ def saturated_fraction(outputs, tol=SATURATION_TOL):
 
 
 @_quiet
-def unit_is_dead_batch(activations, tol=DEAD_TOL):
-    """Batched unit_is_dead: activations (K, n, units) -> (K, units) bool."""
+def _centered(activations):
+    """Each unit's activations less their mean over inputs, as a fresh float64 (K, units, n)
+    array, and the (K, units) mask of units whose activations are all finite (non-finite
+    values count as 0, so that one cannot spread to the others)."""
     a = _over_inputs_last(activations)
     finite = np.isfinite(a).all(axis=-1)
     if not finite.all():
         a = np.where(np.isfinite(a), a, 0.0)
-    return (np.std(a, axis=-1, dtype=np.float64) <= tol) | ~finite
+    x = a.astype(np.float64, order="C")
+    x -= x.mean(axis=-1, keepdims=True)
+    return x, finite
+
+
+@_quiet
+def _dead(centered, finite, tol=DEAD_TOL):
+    """unit_is_dead_batch from _centered's output: np.std's own arithmetic (ddof 0)."""
+    return (np.sqrt((centered * centered).sum(axis=-1) / centered.shape[-1]) <= tol) | ~finite
+
+
+def unit_is_dead_batch(activations, tol=DEAD_TOL):
+    """Batched unit_is_dead: activations (K, n, units) -> (K, units) bool."""
+    return _dead(*_centered(activations), tol)
 
 
 def unit_is_dead(activations, tol=DEAD_TOL):
@@ -370,20 +385,19 @@ def dead_fraction(layers, tol=DEAD_TOL):
 
 def neuron_similarity_batch(activations, tol=DEAD_TOL):
     """Batched neuron_similarity: activations (K, n, units) -> (K,) float."""
-    return _similarity(activations, ~unit_is_dead_batch(activations, tol))
+    centered, finite = _centered(activations)
+    return _similarity(centered, ~_dead(centered, finite, tol))
 
 
 @_quiet
-def _similarity(activations, live):
-    """neuron_similarity_batch given the (K, units) live-unit mask.
+def _similarity(centered, live):
+    """neuron_similarity_batch given _centered's activations and the (K, units) live-unit
+    mask.
 
     The Pearson correlation of every pair of units comes from one covariance product per
-    member; pairs with a dead unit are masked out (dead columns are zeroed first so that a
-    NaN in a dead unit cannot reach a live pair).
+    member; pairs with a dead unit are masked out (dead units are zeroed first, in a copy).
     """
-    centered = _over_inputs_last(activations).astype(np.float64, order="C")  # a fresh array
-    centered[~live] = 0.0
-    centered -= centered.mean(axis=-1, keepdims=True)
+    centered = np.where(live[:, :, None], centered, 0.0)
     cov = centered @ centered.transpose(0, 2, 1)
     std = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     corr = np.clip(cov / (std[:, :, None] * std[:, None, :]), -1.0, 1.0)
@@ -876,8 +890,12 @@ def network_metrics_batch(
         return predicted_classes_batch(outputs)
 
     @functools.cache
+    def last():  # the last hidden layer centred: shared by dead() and similarity()
+        return _centered(hidden[-1])
+
+    @functools.cache
     def dead():  # shared by dead_fraction and neuron_similarity
-        return [unit_is_dead_batch(h) for h in hidden]
+        return [unit_is_dead_batch(h) for h in hidden[:-1]] + [_dead(*last())] if hidden else []
 
     def loss():
         if task == "regression":
@@ -897,7 +915,7 @@ def network_metrics_batch(
         return baseline_score_batch(train_targets, targets, task)
 
     def similarity():
-        return _similarity(hidden[-1], ~dead()[-1]) if hidden else np.array(np.nan)
+        return _similarity(last()[0], ~dead()[-1]) if hidden else np.array(np.nan)
 
     classification = task != "regression"
     compute = {
