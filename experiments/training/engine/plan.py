@@ -14,11 +14,13 @@ PARTNER_ACTIVATION = {name: "linear" for name in ACTIVATION.names()} | {"linear"
 def default_chunk_size(spec_like):
     """Members per computation so that one chunk stays within about MEMORY_BUDGET.
 
-    Per member (bytes): the training and evaluation data (with an epoch's arranged copy);
-    the weights with the optimizer slots, an update's new copies and the gradients; two
-    probes in flight (activations kept for the metrics and for the gradient), with the
-    metrics' float64 copy of one layer; the forward pass over the training inputs; and the
-    broadcast product of a small Dense layer outside XLA (see program._dense).
+    Per member (bytes): the training and evaluation data (the probes' copies, the training
+    rows the program gathers its batches from, an epoch's row orders); the weights with the
+    optimizer slots, an update's new copies and the gradients; two probes in flight
+    (activations kept for the metrics and for the gradient), with the metrics' float64 copy
+    of one layer; the forward pass over the training inputs; and, as a margin, a rows x
+    fan_in x fan_out product of the largest small Dense layer (the probes use a matrix
+    product instead, see program._dense_probe).
     """
     (task, n_features, n_out, depth, width, n_train, n_eval, _epochs, batch_size,
      *_rest) = spec_like
