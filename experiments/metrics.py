@@ -67,9 +67,9 @@ def _over_inputs_last(activations):
     """(K, n, units) activations as a (K, units, n) view, to reduce over inputs on the last axis.
 
     Reductions over the last axis run fastest when that axis is contiguous in memory; the
-    batched engine stores activations as (K, units, n) and passes them transposed. The dtype
-    is the input's (the engine's float32): reductions ask for float64, which gives the very
-    values of converting first without a float64 copy (checked in tests/test_metrics.py).
+    batched engine stores activations as (K, units, n) and passes them transposed. Floats keep
+    their dtype (the engine's float32): what computes with them converts to float64 itself
+    (_centered), and comparisons (dead_layer_batch) need no conversion.
     """
     x = np.asarray(activations)
     if x.dtype.kind != "f":
