@@ -49,9 +49,8 @@ class Chunk:
             "scale": np.float32(1.0 / (1.0 - rates)),
             "drop_seed": np.uint32([[seed_word(layer_seed(m.seed, layer, "dropout"))
                                      for m in padded] for layer in range(spec.depth)]),
-            # The probes' inputs, members first: (K, features or outputs, rows).
+            # The probes' evaluation set, members first: (K, features or outputs, rows).
             "x_eval": member_first([m.data.x_eval for m in padded]),
-            "x_train": member_first([m.data.x_train for m in padded]),
             "y_eval": member_first([fit_targets(m.data, m.data.y_eval) for m in padded]),
         }
         # Tensors once, rather than numpy arrays converted again at every call.

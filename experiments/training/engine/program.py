@@ -146,8 +146,8 @@ class Program:
     Per-chunk constants (dict of (K,) tensors unless noted): lr, momentum, optimizer (the
     index of each member's in OPTIMIZERS), l1, l2, rate,
     scale (1 / (1 - rate)), drop_seed (depth, K) uint32, train_rows (n_train * K, features +
-    outputs), the training data row r of member k at r * K + k; the probes' inputs members first:
-    x_eval (K, features, n_eval), y_eval (K, outputs, n_eval), x_train (K, features, n_train).
+    outputs), the training data row r of member k at r * K + k; the evaluation set members
+    first: x_eval (K, features, n_eval), y_eval (K, outputs, n_eval).
     """
 
     def __init__(self, spec):
@@ -380,8 +380,10 @@ class Program:
     def _train_preact_max(self, params, c):
         """Every hidden unit's largest pre-activation over the training inputs (NaN where
         any is non-finite), [(K, 1, units)]: what dead_relu_fraction needs of them."""
-        pre = []
-        self._probe_forward(params, c["x_train"], pre=pre)
+        spec, pre = self.spec, []
+        rows = tf.reshape(c["train_rows"], (spec.n_train, spec.members, -1))
+        self._probe_forward(params, tf.transpose(rows[:, :, :spec.n_features], [1, 2, 0]),
+                            pre=pre)
         return [tf.where(tf.reduce_all(tf.math.is_finite(z), axis=2),
                          tf.reduce_max(z, axis=2), np.float32(np.nan))[:, None, :]
                 for z in pre]
