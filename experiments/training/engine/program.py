@@ -31,8 +31,9 @@ JIT_COMPILE = True  # training under XLA: each step is a few fused kernels, ~4x 
 # The probes run ~20 times per chunk: plain TF graphs start faster than XLA compiles, and
 # their kernels are Keras's own (TensorFlow's), so the probed activations are Keras's too.
 PROBE_JIT = False
-# A Dense layer with at least this many weights is a batched matrix product; smaller ones are
-# a broadcast product summed over its inputs, which XLA fuses (see _dense).
+# In training, a Dense layer with at least this many weights is a batched matrix product;
+# smaller ones are a broadcast product summed over its inputs, which XLA fuses (see _dense).
+# The probes always use a matrix product (_dense_probe).
 MATMUL_MIN_WEIGHTS = 4096
 
 
