@@ -177,7 +177,8 @@ def bad_inputs(folder, paths):
     np.savez(folder / "no_x.npz", y=y)
     np.savez(folder / "rows.npz", x=x, y=y[:100])
     np.savez(folder / "features.npz", x=np.c_[x, x], y=y)
-    np.savez(folder / "labels.npz", x=x, y=y + 3)
+    np.savez(folder / "text.npz", x=x, y=np.where(y == 1, "cat", "dog"))
+    np.savez(folder / "all_nan.npz", x=np.full_like(x, np.nan), y=y)
     (folder / "garbage.keras").write_bytes(b"not a model")
     with zipfile.ZipFile(folder / "empty.keras", "w") as archive:
         archive.writestr("hello.txt", "a zip, but not a Keras model")
@@ -189,7 +190,8 @@ def bad_inputs(folder, paths):
         "no x": ([model, "--data", folder / "no_x.npz"], "no array 'x'"),
         "rows differ": ([model, "--data", folder / "rows.npz"], "240 rows but y has 100"),
         "features differ": ([model, "--data", folder / "features.npz"], "the model takes"),
-        "labels out of range": ([model, "--data", folder / "labels.npz"], "labels 3..4"),
+        "text labels": ([model, "--data", folder / "text.npz"], "y has dtype <U3"),
+        "every row NaN": ([model, "--data", folder / "all_nan.npz"], "every one of the 240"),
         "not a zip": ([folder / "garbage.keras", "--data", data], "cannot load"),
         "not a model": ([folder / "empty.keras", "--data", data], "cannot load"),
     }
@@ -264,8 +266,15 @@ def test_numpy_pass_equals_tensorflow(activation, head, loss, n_out):
     fast = prober.read(x, y)
     prober.chain = None  # TensorFlow's pass
     slow = prober.read(x, y)
-    np.testing.assert_allclose(fast[0], slow[0], atol=1e-6)
-    for a, b in zip(fast[1] + fast[2], slow[1] + slow[2]):
+    np.testing.assert_allclose(fast.outputs, slow.outputs, atol=1e-6)
+    hidden = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense)][:2]
+    assert [u.name for u in fast.units] == [u.name for u in slow.units] == hidden
+    assert [u.activation for u in slow.units] == [activation, activation]
+    for a, b in zip(fast.units, slow.units):
+        np.testing.assert_allclose(a.values, b.values, rtol=1e-4, atol=1e-6)
+        np.testing.assert_array_equal(a.kernel, b.kernel)
+    assert len(fast.grads) == len(slow.grads) == 3
+    for (_, a), (_, b) in zip(fast.grads, slow.grads):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
@@ -306,13 +315,22 @@ def test_autotrainer_history_rules():
 def evidence(**changes):
     """Literal evidence of a healthy-looking one-layer ReLU network, with changes."""
     model = {"learning_rate": 0.01, "optimizer": "sgd", "max_l1": 0.0, "max_l2": 0.0,
-             "same_value_init": [], "hidden_activations": ["relu"]}
+             "same_value_init": [], "hidden_activations": ["relu"], "widths": [10],
+             "output_activation": "sigmoid", "output_units": 1, "task": "binary",
+             "loss": "binary_crossentropy", "from_logits": False, "batchnorm_layers": 0,
+             "layers": [{"name": "h", "kind": "Dense", "activation": "relu", "units": 10},
+                        {"name": "out", "kind": "Dense", "activation": "sigmoid", "units": 1}]}
     data = {"n_rows": 1000, "input_rms_max": 1.2, "input_scale_ratio": 1.5,
-            "duplicate_share": 0.0, "majority_share": 0.5, "label_predictability": 0.9}
+            "duplicate_share": 0.0, "majority_share": 0.5, "label_predictability": 0.9,
+            "n_classes": 2, "non_finite_rows": 0, "y_columns": 1, "y_encoding": "labels",
+            "runs_ratio": 1.0, "tail_classes_unseen": 0.0, "target_mean": 0.5,
+            "target_std": 0.5, "target_min": 0.0, "target_max": 1.0}
     net = {"kind": "output", "layers": ["h"], "layer_activations": ["relu"],
            "dead_share": [0.0], "similarity": [0.4], "identical": [False], "unit_std": [1.0],
            "diverged": False, "max_abs_weight": 2.0, "weight_spread": 0.3,
-           "grad_norm_ratio": 1.0, "dead_fraction": 0.0, "loss": 0.6, "baseline_loss": 0.69}
+           "grad_norm_ratio": 1.0, "dead_fraction": 0.0, "loss": 0.6, "baseline_loss": 0.69,
+           "output_std": 0.1, "mismatches": [], "mismatch_notes": [], "batch_stats": None,
+           "batchnorm": [], "measured_task": "binary"}
     for key, value in changes.items():
         part, name = key.split("__")
         {"model": model, "data": data, "net": net}[part][name] = value

@@ -13,7 +13,9 @@ then frozen before the benchmark was scored on its other seeds.
 import math
 from dataclasses import dataclass, field
 
-from experiments.doctor.evidence import ADAPTIVE_OPTIMIZERS, RELU_FAMILY, SATURATING
+from experiments.doctor.data_facts import VALIDATION_SHARE
+from experiments.doctor.evidence import ADAPTIVE_OPTIMIZERS, DROPOUT_LAYERS, RELU_FAMILY, SATURATING
+from experiments.doctor.structure import output_range
 
 # Claims of `python run.py -m experiment=seed_claims` (conf/experiment/seed_claims.yaml; the
 # README's claims table) that measured a cause or its fix. Referenced by id only: the table's
@@ -233,14 +235,198 @@ def low_diversity_data(model, data, net, history):
     return strength, [f"{share:.0%} of the rows repeat another row"] if strength > 0 else []
 
 
+# the causes real programs hit most (benchmarks/realworld)
+
+
+def softmax_single_unit(model, data, net, history):
+    if model["output_activation"] != "softmax" or model["output_units"] != 1:
+        return 0.0, []
+    return 1.0, ["softmax over 1 output unit: exp(z) / exp(z) = 1 for every input, so the "
+                 "output never changes and no gradient flows"]
+
+
+def loss_output_mismatch(model, data, net, history):
+    loss, act = (model.get("loss") or "").lower(), model["output_activation"] or "linear"
+    units, logits = model["output_units"], model.get("from_logits")
+    found = []  # (strength, sentence)
+    mismatch = dict(zip(net.get("mismatches", []), net.get("mismatch_notes", [])))
+    for code, strength in (("categorical_one_unit", 0.9), ("labels_exceed_outputs", 0.9),
+                           ("onehot_one_unit", 0.8), ("continuous_targets", 0.7)):
+        if code in mismatch:
+            found.append((strength, mismatch[code]))
+    crossentropy = "crossentropy" in loss or "hinge" in loss
+    if act == "sigmoid" and units > 1 and "categorical" in loss:
+        found.append((0.8, f"{units} sigmoid outputs with {loss}: the loss rewards raising "
+                           "every output, so all of them saturate together"))
+    if logits and act in ("softmax", "sigmoid"):
+        found.append((0.7, f"from_logits=True but the output is already {act}: the loss "
+                           f"applies {act} a second time and squashes the gradient"))
+    if crossentropy and not logits and act == "linear" and loss and "hinge" not in loss:
+        found.append((0.8, f"{loss} without from_logits=True on a linear output: outputs "
+                           "outside (0, 1) are clipped and get no gradient"))
+    if "binary" in loss and act == "softmax" and units > 2:
+        found.append((0.4, f"binary cross-entropy on a {units}-way softmax"))
+    if model["task"] == "regression" and act == "softmax" and data.get("y_columns", 1) == 1:
+        found.append((0.7, f"{loss or 'a regression loss'} between class labels and softmax "
+                           "outputs, which sum to 1"))
+    if "hinge" in loss and act in ("sigmoid", "softmax"):
+        found.append((0.5, f"{loss} on {act} outputs (hinge wants unbounded scores)"))
+    if not found:
+        return 0.0, []
+    found.sort(key=lambda item: -item[0])
+    return found[0][0], [text for _, text in found]
+
+
+def output_range_mismatch(model, data, net, history):
+    act, loss = model["output_activation"] or "linear", (model.get("loss") or "").lower()
+    found = []
+    regression = model["task"] == "regression" and "continuous_targets" not in net.get(
+        "mismatches", []) or net.get("measured_task") == "regression" and data.get(
+        "y_encoding") == "continuous"
+    low, high = output_range(act)
+    if regression and (low, high) != (-math.inf, math.inf):
+        below = data["target_min"] < low - 1e-6
+        above = data["target_max"] > high + 1e-6
+        if below or above:
+            found.append((0.9, f"targets span {_fmt(data['target_min'])}..."
+                               f"{_fmt(data['target_max'])} but a {act} output can only give "
+                               f"{_fmt(low)}..{_fmt(high)}"))
+    if act == "relu" and net.get("output_std") is not None and net["output_std"] == 0:
+        found.append((0.9, "the ReLU output unit gives 0 for every input (it died: no "
+                           "gradient flows through it)"))
+    if act == "relu" and model["task"] != "regression":
+        how = "logits" if model.get("from_logits") else "class probabilities"
+        found.append((0.8, f"a ReLU output as {how} for {loss or 'a classification loss'}: "
+                           "negative scores are cut to 0"))
+    if not found:
+        return 0.0, []
+    found.sort(key=lambda item: -item[0])
+    return found[0][0], [text for _, text in found]
+
+
+def batchnorm_statistics(model, data, net, history):
+    if not model.get("batchnorm_layers"):
+        return 0.0, []
+    strength, evidence = 0.0, []
+    batch = net.get("batch_stats")
+    if batch and net["kind"] != "none" and not (batch.get("collapsed") or batch.get(
+            "one_class")):
+        strength = 0.9
+        evidence.append(f"with BatchNormalization on the data's own statistics the outputs "
+                        f"vary (rel_output_std {_fmt(batch['rel_output_std'])}), with its "
+                        f"moving statistics (inference) they do not "
+                        f"({_fmt(net['rel_output_std'])})")
+    for stats in net.get("batchnorm") or []:
+        ratio = stats["var_ratio_median"]
+        off = max(log_ramp(stats["mean_shift"], 3, 30),
+                  ramp(abs(math.log10(ratio)) if ratio > 0 else math.inf, 1, 2))
+        if off > 0:
+            strength = max(strength, 0.7 * off)
+            evidence.append(f"{stats['layer']}: the data's mean is {_fmt(stats['mean_shift'])} "
+                            f"moving standard deviations from the moving mean, its variance "
+                            f"{_fmt(ratio)}x the moving variance")
+    return strength, evidence
+
+
+def non_finite_data(model, data, net, history):
+    rows = data.get("non_finite_rows", 0)
+    if not rows:
+        return 0.0, []
+    strength = 0.95 if net["diverged"] else 0.7
+    return strength, [f"{rows} of {data['n_rows']} rows ({data['non_finite_share']:.1%}) hold "
+                      f"NaN or inf (x: {data['non_finite_x']} values, y: "
+                      f"{data['non_finite_y']}): one such row in a batch makes the loss NaN, "
+                      "and every weight with it"]
+
+
+def unscaled_targets(model, data, net, history):
+    if model["task"] != "regression" or data.get("y_encoding") not in ("continuous", "labels"):
+        return 0.0, []
+    scale = max(abs(data["target_mean"]), data["target_std"])
+    strength = log_ramp(scale, 30, 3000)
+    if strength == 0:
+        return 0.0, []
+    return strength, [f"targets around {_fmt(data['target_mean'])} +- "
+                      f"{_fmt(data['target_std'])} (standardized: 0 +- 1): the network first "
+                      "learns the mean and its gradients are dominated by the scale"]
+
+
+def model_too_small(model, data, net, history):
+    widths = [w for w in model.get("widths", []) if w]
+    classes = data.get("n_classes") or 1
+    if widths:
+        bottleneck = min(widths)
+        small = max(ramp(bottleneck, 4, 1), 0.6 * ramp(bottleneck, classes, classes / 4)
+                    if classes > 4 else 0.0)
+        what = f"narrowest hidden layer {bottleneck} unit(s)"
+    else:
+        small, what = 0.5, "no hidden layer (a linear model)"
+    if small == 0:
+        return 0.0, []
+    learnable = ramp(data.get("label_predictability"), 0.2, 0.6)
+    ratio = net["loss"] / net["baseline_loss"] if net.get("baseline_loss") else math.nan
+    stuck = ramp(ratio, 0.7, 0.98)
+    strength = small * learnable * (0.4 + 0.6 * stuck)
+    if strength == 0:
+        return 0.0, []
+    return strength, [f"{what} for {classes if classes > 1 else 'a'} "
+                      f"{'classes' if classes > 1 else 'regression target'}, while the "
+                      f"labels follow the inputs (label_predictability "
+                      f"{_fmt(data.get('label_predictability'))})"]
+
+
+def unshuffled_data(model, data, net, history):
+    evidence, strength = [], 0.0
+    runs = data.get("runs_ratio")
+    unseen = data.get("tail_classes_unseen")
+    if unseen is not None and math.isfinite(unseen) and unseen > 0:
+        s = ramp(unseen, 0.2, 0.9)
+        if s > 0:
+            strength = max(strength, 0.9 * s)
+            evidence.append(f"{unseen:.0%} of the last {int(100 * VALIDATION_SHARE)}% of rows "
+                            "are of classes that never occur before them: validation_split "
+                            "takes that tail, so training never sees those classes")
+    if runs is not None and math.isfinite(runs):
+        s = ramp(runs, 0.3, 0.02)
+        if s > 0:
+            strength = max(strength, 0.75 * s)
+            evidence.append(f"labels come in long blocks ({_fmt(runs)} of the label changes "
+                            "a shuffled order has): unshuffled batches see one class at a time")
+    order = data.get("target_order")
+    if order is not None and math.isfinite(order) and abs(order) > 0.9:
+        strength = max(strength, 0.6 * ramp(abs(order), 0.9, 0.99))
+        evidence.append(f"targets sorted by row (Spearman {_fmt(order)} with the row number)")
+    return strength, evidence
+
+
+def dropout_too_high(model, data, net, history):
+    rates = [row["rate"] for row in model["layers"]
+             if row["kind"] in DROPOUT_LAYERS and row.get("rate")]
+    if not rates:
+        return 0.0, []
+    keep = math.prod(1 - r for r in rates)
+    strength = max(ramp(max(rates), 0.6, 0.9), ramp(-math.log10(max(keep, 1e-12)), 0.6, 1.3))
+    if strength == 0:
+        return 0.0, []
+    return strength, [f"dropout rates {', '.join(_fmt(r) for r in rates)}: "
+                      f"{keep:.0%} of the signal survives each training step"]
+
+
 # A symptom-like cause and the root causes that produce it: the symptom's strength is
 # discounted by the strongest of them (dead units follow from a too-high learning rate,
 # unscaled inputs, same-value weights or a strong penalty; a one-sided label split from 95%
 # copies of a few rows).
+STRUCTURAL = ("softmax_single_unit", "loss_output_mismatch", "output_range_mismatch",
+              "non_finite_data", "batchnorm_statistics")
 EXPLAINED_BY = {
     "dead_relu": ("learning_rate_too_high", "unscaled_inputs", "same_value_init",
-                  "strong_regularization"),
+                  "strong_regularization", *STRUCTURAL),
     "class_imbalance": ("low_diversity_data",),
+    "vanishing_gradients": STRUCTURAL,
+    "learning_rate_too_low": STRUCTURAL,
+    "learning_rate_too_high": ("non_finite_data",),
+    "label_noise": ("unshuffled_data", "non_finite_data"),
+    "model_too_small": STRUCTURAL,
 }
 
 CAUSES = {c.name: c for c in [
@@ -289,4 +475,38 @@ CAUSES = {c.name: c for c in [
           "Remove duplicate rows and check the data pipeline (a join or an augmentation "
           "repeating few rows).",
           ("low_diversity",), (), low_diversity_data),
+    Cause("softmax_single_unit", "softmax over a single output unit",
+          "Use Dense(1, activation='sigmoid') with binary_crossentropy, or Dense(2, "
+          "activation='softmax') with sparse_categorical_crossentropy.",
+          (), ("sigmoid_output",), softmax_single_unit),
+    Cause("loss_output_mismatch", "the loss does not fit the output layer or the labels",
+          "Pair them: sigmoid + binary_crossentropy (one unit, 0/1 labels); softmax + "
+          "sparse_categorical_crossentropy (k units, labels 0..k-1) or categorical_crossentropy "
+          "(one-hot); a linear output with from_logits=True; never categorical cross-entropy "
+          "on one unit.", (), ("fitting_loss",), loss_output_mismatch),
+    Cause("output_range_mismatch", "the output activation cannot reach the targets",
+          "Use a linear output for regression (or scale the targets into the activation's "
+          "range), and no ReLU on the output layer of a classifier.",
+          (), ("linear_output",), output_range_mismatch),
+    Cause("batchnorm_statistics", "BatchNormalization's moving statistics do not fit the data",
+          "Train long enough for the moving averages to settle (or lower momentum, e.g. 0.9), "
+          "use batches of >= 16 rows, feed the same preprocessing at inference, and do not "
+          "freeze BatchNormalization in training mode.", (), ("batchnorm_momentum",),
+          batchnorm_statistics),
+    Cause("non_finite_data", "NaN or inf in the data",
+          "Drop or impute rows with NaN/inf (np.isfinite(x).all(axis=1)), before scaling.",
+          (), ("drop_non_finite",), non_finite_data),
+    Cause("unscaled_targets", "regression targets in raw units",
+          "Standardize the targets with training statistics ((y - mean) / std) and invert the "
+          "scaling on predictions.", (), ("standardize_targets",), unscaled_targets),
+    Cause("model_too_small", "the model is too small for the task",
+          "Add units or layers (a hidden layer of >= 16 units is a good start).",
+          (), ("wider",), model_too_small),
+    Cause("unshuffled_data", "rows sorted by label",
+          "Shuffle x and y together before fit (validation_split takes the last rows "
+          "unshuffled): p = np.random.permutation(len(x)); x, y = x[p], y[p].",
+          (), ("shuffle_rows",), unshuffled_data),
+    Cause("dropout_too_high", "dropout rate too high",
+          "Use dropout rates of 0.1-0.5, and fewer dropout layers.",
+          (), ("less_dropout",), dropout_too_high),
 ]}

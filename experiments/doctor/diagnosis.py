@@ -60,7 +60,8 @@ def summary_line(report):
         "output": f"output collapse: rel_output_std {_short(net['rel_output_std'])} < "
                   f"{report['threshold']}",
         "decision": f"decision collapse: {_short(net['majority_fraction'])} of the inputs get "
-                    "one class",
+                    f"one class (balanced accuracy {_short(net.get('balanced_accuracy'))}, "
+                    f"chance {_short(net.get('chance'))})",
         "diverged": "training diverged: NaN/inf in the weights or outputs",
         "none": f"not collapsed (rel_output_std {_short(net['rel_output_std'])})",
     }[kind]
@@ -86,8 +87,10 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
 
     Args:
         model: a Keras 3 model with one input and one output.
-        x: inputs, shape (n, *model input shape).
-        y: targets: 0/1, integer labels, one-hot rows, or floats for regression.
+        x: inputs, shape (n, *model input shape); rows with NaN/inf are counted (cause
+            non_finite_data) and left out of the measurements.
+        y: targets as the model was trained on them: 0/1, integer labels, one-hot rows,
+            -1/1, or floats for regression.
         threshold: rel_output_std below this is output collapse (the project's default).
         max_rows: the network is measured on a seeded sample of at most this many rows; the
             data checks use every row.
@@ -95,7 +98,7 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
         history: per-epoch measurements from CollapseMonitor, if any.
 
     Returns:
-        JSON-able dict: collapsed, kind, causes (ranked), summary, threshold, model, data,
+        Diagnosis, a JSON-able dict (shown as HTML in a notebook): collapsed, kind, causes (ranked), summary, threshold, model, data,
         measurements, rows_measured, version.
 
     Raises:
@@ -105,7 +108,8 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
     x, y = np.asarray(x), np.asarray(y)
     ev.check_data(x, y, facts, tuple(model.inputs[0].shape))
     data = ev.data_facts(x, y, facts["task"], facts["output_units"])
-    rows = ev.sample_rows(len(x), max_rows)
+    finite = np.flatnonzero(ev.finite_rows(x, y))
+    rows = finite[ev.sample_rows(len(finite), max_rows)]
     net = ev.network_facts(model, x[rows], y[rows], facts, threshold=threshold)
     causes = rank_causes(facts, data, net, history)
     report = {
@@ -120,7 +124,16 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
         "version": SCHEMA_VERSION,
     }
     report["summary"] = summary_line(report)
-    return jsonable(report)
+    return Diagnosis(jsonable(report))
+
+
+class Diagnosis(dict):
+    """The diagnosis as a plain dict (JSON-able); a notebook shows it as the HTML page."""
+
+    def _repr_html_(self):
+        from experiments.doctor.report import render_html
+
+        return render_html(dict(self), title="collapse-doctor")
 
 
 def jsonable(value):

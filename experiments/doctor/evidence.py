@@ -1,13 +1,15 @@
 """What the doctor looks at: the model's configuration, the data, and the network on the data.
 
 Three plain-dict records, JSON-able, each from one function:
-  * `model_facts(model)`: layers, activations, initializers, regularizers, optimizer, learning
-    rate and loss, as the saved model says (nothing is guessed where the file is silent);
-  * `data_facts(x, y, task)`: size, input scale, class shares, duplicates, and how well the
-    labels follow the inputs (leave-one-out nearest neighbours);
+  * `model_facts(model)`: layers, activations, initializers, regularizers, dropout,
+    optimizer, learning rate and loss, as the saved model says (nothing is guessed where the
+    file is silent);
+  * `data_facts(x, y, task)` (experiments.doctor.data_facts): size, scale, non-finite values,
+    class shares, row order, duplicates, and how well the labels follow the inputs;
   * `network_facts(model, x, y, facts)`: the project's collapse metrics (experiments.metrics,
-    the same functions the sweeps score with) plus per-layer dead units, identical units,
-    gradient and weight norms.
+    the same functions the sweeps score with) plus, per unit layer (Dense, Conv, recurrent),
+    dead and identical units, and per trainable kernel gradient and weight norms,
+    BatchNormalization statistics, recurrent gate saturation.
 
 Example:
     facts = model_facts(model)
@@ -19,56 +21,42 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from experiments import metrics
-from experiments.variants.model import HEADS
+from experiments.doctor.data_facts import (  # noqa: F401
+    check_data,
+    data_facts,
+    finite_rows,
+    label_predictability,
+    labels_of,
+)
+from experiments.doctor.probe import Prober
+from experiments.doctor.structure import (  # noqa: F401
+    ACTIVATION_LAYERS,
+    RELU_FAMILY,
+    SATURATING,
+    activation_name,
+    dense_units,
+    leaf_layers,
+    unit_kind,
+)
+from experiments.doctor.targets import DoctorInputError, interpret, loss_function, loss_targets  # noqa: F401
 
 MAX_ROWS = 2048  # rows the network is measured on (a seeded sample of larger data)
-KNN_ROWS = 2000  # rows the label check uses
-KNN_NEIGHBOURS = 5
-MAX_FEATURES_LISTED = 100  # per-feature scales listed in the report
 SAME_VALUE_INITIALIZERS = ("Zeros", "Ones", "Constant")
-SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign", "hard_tanh")
-RELU_FAMILY = ("relu", "relu6")
-ACTIVATION_LAYERS = ("Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax")
 ADAPTIVE_OPTIMIZERS = ("adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
                        "adafactor", "ftrl", "lion", "lamb", "muon")
-
-
-class DoctorInputError(ValueError):
-    """Input the doctor cannot work with; the message is one line saying what to change."""
+DROPOUT_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+                  "AlphaDropout", "GaussianDropout")
+# output activation, loss task and from_logits that go together (the numpy chain's pairs)
+_STANDARD_HEADS = {("sigmoid", "binary", False), ("softmax", "multiclass", False),
+                   ("linear", "regression", False), ("linear", "binary", True),
+                   ("linear", "multiclass", True)}
+DECISION_CHANCE_MARGIN = 0.1  # balanced accuracy below chance + this, with one class predicted
 
 
 # -----------------------------------------------------------------------------
 # the model's configuration
-
-
-def leaf_layers(model):
-    """Every layer of the model in order, nested models opened up."""
-    out = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            out += leaf_layers(layer)
-        else:
-            out.append(layer)
-    return out
-
-
-def activation_name(layer):
-    """Name of a layer's activation function ('linear' for none), or None if it has none."""
-    kind = type(layer).__name__
-    if kind in ("ReLU",):
-        return "relu"
-    if kind in ("LeakyReLU", "ELU", "PReLU"):
-        return {"LeakyReLU": "leaky_relu", "ELU": "elu", "PReLU": "prelu"}[kind]
-    if kind == "Softmax":
-        return "softmax"
-    fn = getattr(layer, "activation", None)
-    if fn is None:
-        return None
-    return getattr(fn, "__name__", type(fn).__name__)
-
 
 def _initializer(init):
     if init is None:
@@ -83,34 +71,6 @@ def _regularizer(reg):
     config = reg.get_config()
     return {"name": type(reg).__name__, "l1": float(config.get("l1", 0.0) or 0.0),
             "l2": float(config.get("l2", 0.0) or 0.0)}
-
-
-def _feeds(layer, following):
-    """Whether `following` takes exactly `layer`'s output as its input."""
-    try:
-        return following.input is layer.output
-    except (AttributeError, ValueError):
-        return False
-
-
-def dense_units(model):
-    """[(dense layer, layer giving its units' activations, activation name)] in order.
-
-    A Dense layer with a linear activation followed directly by an activation layer
-    (Dense(10) then ReLU()) has its units' activations at that following layer.
-    """
-    layers = leaf_layers(model)
-    out = []
-    for i, layer in enumerate(layers):
-        if not isinstance(layer, keras.layers.Dense):
-            continue
-        source, name = layer, activation_name(layer)
-        following = layers[i + 1] if i + 1 < len(layers) else None
-        if (name == "linear" and following is not None
-                and type(following).__name__ in ACTIVATION_LAYERS and _feeds(layer, following)):
-            source, name = following, activation_name(following)
-        out.append((layer, source, name))
-    return out
 
 
 def _loss_config(model):
@@ -169,45 +129,71 @@ def learning_rate(optimizer):
         return None
 
 
+def _layer_row(layer):
+    kind = type(layer).__name__
+    row = {"name": layer.name, "kind": kind, "activation": activation_name(layer)}
+    if kind == "Bidirectional":
+        row["activation"] = activation_name(layer.forward_layer)
+        inner = layer.forward_layer
+    else:
+        inner = layer
+    for attr, key in (("units", "units"), ("filters", "filters"), ("rate", "rate"),
+                      ("momentum", "momentum"), ("output_dim", "output_dim")):
+        value = getattr(inner, attr, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            row[key] = float(value) if attr in ("rate", "momentum") else int(value)
+    cell = getattr(inner, "cell", None)
+    source = cell if cell is not None and hasattr(cell, "kernel_initializer") else inner
+    if hasattr(source, "kernel_initializer"):
+        row["kernel_initializer"] = _initializer(source.kernel_initializer)
+        use_bias = getattr(source, "use_bias", False)
+        row["bias_initializer"] = (_initializer(getattr(source, "bias_initializer", None))
+                                   if use_bias else None)
+        row["regularizer"] = _regularizer(getattr(source, "kernel_regularizer", None))
+    return row
+
+
+def _output_activation(layers):
+    """The activation of the model's output: the last layer that has one."""
+    for layer in reversed(layers):
+        name = activation_name(layer)
+        if type(layer).__name__ == "Bidirectional":
+            name = activation_name(layer.forward_layer)
+        if name is not None:
+            if name == "linear" and unit_kind(layer) is None:
+                continue
+            return name
+    return None
+
+
 def model_facts(model):
     """The model's configuration as the file holds it.
 
     Returns:
-        dict with layers (name, kind, units, activation, kernel_initializer, regularizer),
-        dense (indices into layers of Dense layers), hidden_activations, depth (hidden Dense
-        layers), output_units, output_activation, task, loss, from_logits, optimizer,
-        learning_rate, momentum, max_l1, max_l2 (largest penalty factors), notes.
+        dict with layers (name, kind, activation, units/filters, kernel_initializer,
+        regularizer, rate, ...), layer_kinds, hidden_activations and widths (hidden unit
+        layers: Dense, Conv, recurrent), depth, output_units, output_activation, task, loss,
+        from_logits, consistent (output activation, loss and from_logits are a standard
+        pair), optimizer, learning_rate, momentum, max_l1, max_l2, max_dropout,
+        batchnorm_layers, same_value_init, notes.
     """
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise DoctorInputError(
             f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; the "
             "doctor reads models with one input and one output")
     notes = []
-    layers = []
-    for layer in leaf_layers(model):
-        kind = type(layer).__name__
-        row = {"name": layer.name, "kind": kind, "activation": activation_name(layer)}
-        if isinstance(layer, keras.layers.Dense):
-            row.update(units=int(layer.units),
-                       kernel_initializer=_initializer(layer.kernel_initializer),
-                       bias_initializer=_initializer(layer.bias_initializer)
-                       if layer.use_bias else None,
-                       regularizer=_regularizer(layer.kernel_regularizer))
-        elif kind == "Dropout":
-            row["rate"] = float(layer.rate)
-        elif getattr(layer, "weights", None) and kind not in ACTIVATION_LAYERS:
-            notes.append(f"layer {layer.name} ({kind}) is not Dense: its weights are checked "
-                         "for NaN/inf, its units and gradients are not measured")
-        layers.append(row)
-    units = dense_units(model)
-    if not units:
-        notes.append("no Dense layer: only the outputs are measured")
-    hidden = units[:-1]
-    out_layer = units[-1] if units else None
-    output_activation = activation_name(leaf_layers(model)[-1]) if leaf_layers(model) else None
-    if output_activation in (None, "linear") and out_layer is not None:
-        output_activation = out_layer[2]
+    leaves = leaf_layers(model)
+    layers = [_layer_row(layer) for layer in leaves]
+    unit = [(layer, row) for layer, row in zip(leaves, layers) if unit_kind(layer)]
+    for layer, row in zip(leaves, layers):
+        known = (unit_kind(layer) or row["kind"] in ACTIVATION_LAYERS + DROPOUT_LAYERS
+                 or row["kind"] in ("BatchNormalization", "LayerNormalization", "Embedding"))
+        if getattr(layer, "weights", None) and not known:
+            notes.append(f"layer {layer.name} ({row['kind']}): its weights are checked for "
+                         "NaN/inf and their gradients measured; its units are not")
+    hidden = unit[:-1]
     output_units = int(model.outputs[0].shape[-1] or 1)
+    output_activation = _output_activation(leaves)
     loss, from_logits = _loss_config(model)
     optimizer = getattr(model, "optimizer", None)
     opt_name = type(optimizer).__name__.lower() if optimizer is not None else None
@@ -218,159 +204,34 @@ def model_facts(model):
     if optimizer is None:
         notes.append("the model was saved without compile(): optimizer, learning rate and "
                      "loss are unknown")
+    task = _task(loss, output_activation, output_units)
+    head = "linear" if from_logits and output_activation in (None, "linear") else (
+        output_activation or "linear")
     return {
         "layers": layers,
-        "hidden_activations": [name for _, _, name in hidden],
+        "layer_kinds": sorted({row["kind"] for row in layers}),
+        "hidden_activations": [row["activation"] or "linear" for _, row in hidden],
         "depth": len(hidden),
-        "widths": [int(dense.units) for dense, _, _ in hidden],
+        "widths": [int(row.get("units") or row.get("filters") or 0) for _, row in hidden],
         "output_units": output_units,
         "output_activation": output_activation,
-        "task": _task(loss, output_activation, output_units),
+        "task": task,
         "loss": loss,
         "from_logits": from_logits,
+        "consistent": (head, task, bool(from_logits)) in _STANDARD_HEADS,
         "optimizer": opt_name,
         "learning_rate": learning_rate(optimizer),
         "momentum": momentum,
         "max_l1": max((r["l1"] for r in regs), default=0.0),
         "max_l2": max((r["l2"] for r in regs), default=0.0),
+        "max_dropout": max((row.get("rate", 0.0) for row in layers
+                            if row["kind"] in DROPOUT_LAYERS), default=0.0),
+        "batchnorm_layers": sum(row["kind"] == "BatchNormalization" for row in layers),
         "same_value_init": sorted({
             f"{row['name']}: {row['kernel_initializer']['name']}" for row in layers
             if (row.get("kernel_initializer") or {}).get("name") in SAME_VALUE_INITIALIZERS}),
         "notes": notes,
     }
-
-
-# -----------------------------------------------------------------------------
-# the data
-
-
-def labels_of(y, task, output_units):
-    """Integer class labels (n,) from 0/1, integer or one-hot targets; None for regression."""
-    if task == "regression":
-        return None
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        return np.argmax(y, axis=1).astype(np.int64)
-    flat = y.reshape(len(y), -1)[:, 0].astype(np.float64)
-    if task == "binary" and output_units == 1:
-        return (flat >= 0.5).astype(np.int64)
-    return np.rint(flat).astype(np.int64)
-
-
-def check_data(x, y, facts, input_shape):
-    """Raise DoctorInputError, one line, for data the model cannot be measured on."""
-    for name, arr in (("x", x), ("y", y)):
-        if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
-            raise DoctorInputError(f"{name} has dtype {arr.dtype}; the doctor needs numbers")
-        if arr.ndim == 0:
-            raise DoctorInputError(f"{name} is a scalar; it needs one row per example")
-    if len(x) == 0:
-        raise DoctorInputError("x has no rows")
-    if len(x) != len(y):
-        raise DoctorInputError(f"x has {len(x)} rows but y has {len(y)}; they must match "
-                               "row for row")
-    expected = tuple(input_shape[1:])
-    if len(expected) != x.ndim - 1 or any(
-            e is not None and e != a for e, a in zip(expected, x.shape[1:])):
-        shape = ", ".join("n" if e is None else str(e) for e in (None, *expected))
-        raise DoctorInputError(f"x has shape {x.shape} but the model takes ({shape})")
-    for name, arr in (("x", x), ("y", y)):
-        bad = int(np.size(arr) - np.isfinite(arr.astype(np.float64)).sum())
-        if bad:
-            raise DoctorInputError(f"{name} holds {bad} NaN or inf values; remove or impute "
-                                   "them first")
-    task, units = facts["task"], facts["output_units"]
-    if task == "regression":
-        return
-    y2 = y.reshape(len(y), -1)
-    if y2.shape[1] > 1:
-        if y2.shape[1] != units:
-            raise DoctorInputError(f"y has {y2.shape[1]} columns but the model has {units} "
-                                   "outputs")
-        return
-    values = y2[:, 0].astype(np.float64)
-    if not np.all(values == np.rint(values)):
-        raise DoctorInputError(f"y holds non-integer values but the model is a {task} "
-                               "classifier; give class labels 0, 1, ...")
-    high = 1 if units == 1 else units - 1
-    if values.min() < 0 or values.max() > high:
-        raise DoctorInputError(f"y holds labels {int(values.min())}..{int(values.max())} but "
-                               f"the model's {units} output unit(s) allow 0..{high}")
-
-
-def _flat(x):
-    return np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-
-
-def label_predictability(x, labels=None, targets=None, seed=0):
-    """How well a row's label follows from its nearest neighbours' (1 = fully, 0 = chance).
-
-    Classification: leave-one-out agreement a of a row's label with its k nearest rows
-    (standardized inputs), against chance agreement c = sum of squared class shares:
-    (a - c) / (1 - c). Regression: R^2 of the neighbours' mean target. NaN for < 10 rows.
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    flat = _flat(x)
-    n = len(flat)
-    if n < 10:
-        return math.nan
-    rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(n, size=KNN_ROWS, replace=False)) if n > KNN_ROWS else np.arange(n)
-    flat = flat[rows]
-    std = flat.std(axis=0)
-    flat = (flat - flat.mean(axis=0)) / np.where(std > 0, std, 1.0)
-    k = min(KNN_NEIGHBOURS, len(flat) - 1)
-    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(flat).kneighbors(flat)
-    neighbours = idx[:, 1:]  # the first is the row itself (or an exact copy of it)
-    if labels is not None:
-        lab = np.asarray(labels)[rows]
-        agree = float(np.mean(lab[neighbours] == lab[:, None]))
-        shares = np.bincount(lab) / len(lab)
-        chance = float(np.sum(shares**2))
-        return math.nan if chance >= 1 else (agree - chance) / (1 - chance)
-    t = np.asarray(targets, dtype=np.float64).reshape(n, -1)[rows]
-    pred = t[neighbours].mean(axis=1)
-    ss_tot = float(np.sum((t - t.mean(axis=0)) ** 2))
-    return math.nan if ss_tot == 0 else 1.0 - float(np.sum((t - pred) ** 2)) / ss_tot
-
-
-def data_facts(x, y, task, output_units=1):
-    """Size, scale, class shares, duplicates and label predictability of the data.
-
-    Returns:
-        dict with n_rows, n_features, input_rms (root-mean-square of each feature, shift
-        included; the first MAX_FEATURES_LISTED), input_rms_max (the largest),
-        input_std_max, input_abs_mean_max, input_scale_ratio (largest over smallest non-zero
-        feature std), constant_features, duplicate_share (rows that repeat an earlier row),
-        class_shares, majority_share, n_classes (classification) and label_predictability.
-    """
-    flat = _flat(x)
-    std = flat.std(axis=0)
-    live = std[std > 0]
-    unique = len(np.unique(flat, axis=0)) if len(flat) <= 100_000 else len(flat)
-    rms = np.sqrt((flat**2).mean(axis=0))
-    out = {
-        "n_rows": int(len(flat)),
-        "n_features": int(flat.shape[1]),
-        "input_rms": [float(f"{v:.4g}") for v in rms[:MAX_FEATURES_LISTED]],
-        "input_rms_max": float(rms.max()),
-        "input_std_max": float(std.max()),
-        "input_abs_mean_max": float(np.abs(flat.mean(axis=0)).max()),
-        "input_scale_ratio": float(live.max() / live.min()) if len(live) else math.nan,
-        "constant_features": int((std == 0).sum()),
-        "duplicate_share": 1.0 - unique / len(flat),
-    }
-    labels = labels_of(y, task, output_units)
-    if labels is not None:
-        counts = np.bincount(labels, minlength=max(2, output_units))
-        shares = counts / counts.sum()
-        out.update(class_shares=[round(float(s), 6) for s in shares],
-                   majority_share=float(shares.max()), n_classes=int(len(shares)))
-        out["label_predictability"] = label_predictability(x, labels=labels)
-    else:
-        out["label_predictability"] = label_predictability(x, targets=y)
-    return out
 
 
 # -----------------------------------------------------------------------------
@@ -384,281 +245,11 @@ def sample_rows(n, max_rows=MAX_ROWS, seed=0):
     return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
 
 
-def _one_hot_rows(y):
-    y = np.asarray(y)
-    return y.ndim == 2 and y.shape[1] > 1
-
-
-def loss_function(facts, y):
-    """The Keras loss the model trains with (the compiled one, else the task's usual one)."""
-    task, name = facts["task"], facts["loss"]
-    if facts["from_logits"] and task in ("binary", "multiclass"):
-        if task == "binary":
-            return keras.losses.BinaryCrossentropy(from_logits=True)
-        if name and "sparse" in name or not _one_hot_rows(y) and not name:
-            return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        return keras.losses.CategoricalCrossentropy(from_logits=True)
-    if name:
-        try:
-            return keras.losses.get(name)
-        except (ValueError, TypeError):
-            pass
-    if task == "multiclass" and not _one_hot_rows(y):
-        return keras.losses.get("sparse_categorical_crossentropy")
-    return keras.losses.get(HEADS[task][1])
-
-
-def loss_targets(y, facts, loss_fn):
-    """y in the form `loss_fn` takes: labels for sparse losses, one-hot rows for categorical
-    ones, a float column for binary and regression."""
-    y = np.asarray(y)
-    name = (getattr(loss_fn, "name", None) or getattr(loss_fn, "__name__", "")).lower()
-    if facts["task"] == "multiclass":
-        if "sparse" in name:
-            return (np.argmax(y, axis=1) if _one_hot_rows(y) else y.reshape(len(y))).astype(
-                np.int64)
-        if not _one_hot_rows(y):
-            labels = y.reshape(len(y)).astype(np.int64)
-            return np.eye(facts["output_units"], dtype=np.float32)[labels]
-        return y.astype(np.float32)
-    if y.ndim == 1:
-        return y.astype(np.float32).reshape(-1, 1)
-    return y.astype(np.float32)
-
-
-# -----------------------------------------------------------------------------
-# a numpy pass for chains of Dense layers (no TensorFlow call, no tracing)
-
-SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
-
-
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
-
-
-def _gelu(z):
-    from scipy.special import erf
-
-    return 0.5 * z * (1.0 + erf(z / math.sqrt(2.0)))
-
-
-def _gelu_slope(z, a):
-    from scipy.special import erf
-
-    return 0.5 * (1.0 + erf(z / math.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / math.sqrt(
-        2.0 * math.pi)
-
-
-def _activation_table(slope):
-    """name -> (f(z), f'(z) from z and a = f(z)), Keras's definitions; `slope` of leaky_relu."""
-    return {
-        "linear": (lambda z: z, lambda z, a: np.ones_like(z)),
-        "relu": (lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(z.dtype)),
-        "leaky_relu": (lambda z: np.where(z > 0, z, slope * z),
-                       lambda z, a: np.where(z > 0, 1.0, slope)),
-        "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
-                lambda z, a: np.where(z > 0, 1.0, a + 1.0)),
-        "selu": (lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(
-            np.minimum(z, 0.0))),
-                 lambda z, a: np.where(z > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)),
-        "sigmoid": (_sigmoid, lambda z, a: a * (1.0 - a)),
-        "tanh": (np.tanh, lambda z, a: 1.0 - a * a),
-        "softplus": (lambda z: np.logaddexp(0.0, z), lambda z, a: _sigmoid(z)),
-        "silu": (lambda z: z * _sigmoid(z),
-                 lambda z, a: _sigmoid(z) * (1.0 + z * (1.0 - _sigmoid(z)))),
-        "gelu": (_gelu, _gelu_slope),
-    }
-
-
-# Output activation + loss pairs whose gradient wrt the output pre-activation is
-# scale * (p - y): cross-entropy on sigmoid/softmax, squared error on a linear output.
-_OUTPUT_LOSSES = {("sigmoid", "binary"), ("softmax", "multiclass"), ("linear", "regression")}
-
-
-class _NumpyChain:
-    """Forward and backward pass of a chain of Dense layers in float64 numpy.
-
-    Used when every layer is Dense, Dropout (inference: identity), InputLayer or an activation
-    layer right after a linear Dense, each feeding the next, with activations of
-    `_activation_table`, and the output activation and loss pair in `_OUTPUT_LOSSES`: the
-    gradient of the mean loss is then (p - y) scaled, back-propagated through the layers.
-    `build` returns None for any other model (the TensorFlow pass is used instead).
-    """
-
-    def __init__(self, steps, task, loss):
-        self.steps, self.task, self.loss = steps, task, loss  # steps: (dense, name, f, f')
-
-    @classmethod
-    def build(cls, model, facts):
-        if facts["task"] not in ("binary", "multiclass", "regression"):
-            return None
-        loss = (facts["loss"] or HEADS[facts["task"]][1]).lower()
-        squared = loss in ("mse", "mean_squared_error")
-        if not (squared or "crossentropy" in loss):
-            return None
-        steps = []
-        for layer in leaf_layers(model):
-            kind = type(layer).__name__
-            if kind in ("InputLayer", "Dropout"):
-                continue
-            if isinstance(layer, keras.layers.Dense):
-                units = [u for u in dense_units(model) if u[0] is layer]
-                if not units or getattr(layer, "quantization_mode", None):
-                    return None
-                steps.append([layer, units[0][2], units[0][1]])
-                continue
-            if kind in ACTIVATION_LAYERS and steps and steps[-1][2] is layer:
-                continue  # folded into the Dense before it
-            return None
-        out = []
-        for layer, name, source in steps:
-            slope = float(getattr(source, "negative_slope", 0.2)) if source is not layer else 0.2
-            if name == "elu" and float(getattr(source, "alpha", 1.0)) != 1.0:
-                return None
-            table = _activation_table(slope)
-            if layer is not steps[-1][0] and name not in table:
-                return None
-            out.append((layer, name, *table.get(name, (None, None))))
-        last = out[-1][1] if out else None
-        if facts["from_logits"] and last == "linear":
-            last = {"binary": "sigmoid", "multiclass": "softmax"}.get(facts["task"], last)
-        if (last, facts["task"]) not in _OUTPUT_LOSSES or (squared != (last == "linear")):
-            return None
-        return cls(out, facts["task"], loss)
-
-    def read(self, x, y_loss, gradients=True, values=None):
-        """(outputs, [hidden], kernel gradients or None) like Prober.read; `values` maps
-        id(variable) to its value already read (reading a variable costs ~0.1 ms)."""
-        values = values or {}
-
-        def value(variable):
-            found = values.get(id(variable))
-            return np.asarray(variable if found is None else found, np.float64)
-
-        h = np.asarray(x, np.float64).reshape(len(x), -1)
-        inputs, pre, post, kernels = [], [], [], []
-        for i, (layer, _, f, _) in enumerate(self.steps):
-            kernel = value(layer.kernel)
-            kernels.append(kernel)
-            z = h @ kernel
-            if layer.use_bias:
-                z = z + value(layer.bias)
-            inputs.append(h)
-            pre.append(z)
-            if i < len(self.steps) - 1:
-                h = f(z)
-                post.append(h)
-        z = pre[-1]
-        if self.task == "binary":
-            out = _sigmoid(z)
-        elif self.task == "multiclass":
-            out = _softmax(z)
-        else:
-            out = z
-        if not gradients:
-            return out, post, None
-        n, k = out.shape
-        target = np.asarray(y_loss, np.float64).reshape(n, -1)
-        if self.task == "multiclass" and target.shape[1] == 1:  # labels of a sparse loss
-            target = np.eye(k)[target[:, 0].astype(np.int64)]
-        if self.task == "binary":
-            delta = (out - target) / (n * k)  # Keras averages over units, then rows
-        elif self.task == "multiclass":
-            delta = (out - target) / n
-        else:
-            delta = 2.0 * (out - target) / (n * k)
-        grads = [None] * len(self.steps)
-        for i in range(len(self.steps) - 1, -1, -1):
-            grads[i] = inputs[i].T @ delta
-            if i:
-                _, _, _, slope = self.steps[i - 1]
-                delta = (delta @ kernels[i].T) * slope(
-                    pre[i - 1], post[i - 1])
-        return out, post, grads
-
-
-class Prober:
-    """Reads a model's unit activations, outputs and kernel gradients on given rows.
-
-    One forward pass gives both: the activations of every hidden Dense layer's units and the
-    output, and (under a gradient tape) the gradient of the mean data loss, penalties left
-    out, with respect to every Dense kernel. `compiled=True` runs that pass as one traced
-    TensorFlow function: tracing costs ~0.1 s once, after which a pass takes well under a
-    millisecond (the callback measures every epoch); eager is faster for a single pass.
-    """
-
-    def __init__(self, model, facts, compiled=False):
-        self.model, self.facts = model, facts
-        units = dense_units(model)
-        self.dense = [dense for dense, _, _ in units]
-        self.names = [dense.name for dense in self.dense[:-1]]
-        self.activations = [name for _, _, name in units[:-1]]
-        sources = [source.output for _, source, _ in units[:-1]]
-        try:
-            self.probe = keras.Model(model.inputs[0], [*sources, model.outputs[0]])
-        except (ValueError, AttributeError):  # nested or subclassed models
-            self.probe, self.names, self.activations = None, [], []
-        self.loss_fn, self.compiled = None, compiled
-        self._pass = {}
-        self.chain = _NumpyChain.build(model, facts) if self.probe is not None else None
-
-    def _forward(self, x):
-        if self.probe is None:
-            return [self.model(x, training=False)]
-        values = self.probe(x, training=False)
-        return list(values) if isinstance(values, (list, tuple)) else [values]
-
-    def _forward_and_gradients(self, x, y):
-        kernels = [dense.kernel for dense in self.dense]
-        with tf.GradientTape() as tape:
-            values = self._forward(x)
-            loss = tf.reduce_mean(self.loss_fn(y, values[-1]))
-        return values, tape.gradient(loss, kernels)
-
-    def read(self, x, y, gradients=True, values=None):
-        """(outputs after the output activation (n, k), [hidden (n, units)], kernel gradients
-        or None), as float64 numpy arrays; `values`: id(variable) -> value, already read."""
-        if gradients and self.loss_fn is None:
-            self.loss_fn = loss_function(self.facts, y)
-        if self.chain is not None:
-            return self.chain.read(x, loss_targets(y, self.facts, self.loss_fn)
-                                   if gradients else None, gradients, values)
-        fn = self._forward_and_gradients if gradients else self._forward
-        args = (tf.constant(x),) + ((tf.constant(loss_targets(y, self.facts, self.loss_fn)),)
-                                    if gradients else ())
-        if self.compiled:
-            if gradients not in self._pass:
-                self._pass[gradients] = tf.function(fn, autograph=False, reduce_retracing=True)
-            fn = self._pass[gradients]
-        result = fn(*args)
-        values, grads = result if gradients else (result, None)
-        *hidden, out = [np.asarray(v, np.float64).reshape(len(x), -1) for v in values]
-        if self.facts["from_logits"]:
-            out = (1 / (1 + np.exp(-out)) if self.facts["task"] == "binary"
-                   else _softmax(out))
-        if grads is not None:
-            grads = [None if g is None else np.asarray(g) for g in grads]
-        return out, hidden, grads
-
-
-def _softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _metric_targets(y, facts):
-    """Targets as experiments.metrics takes them: int labels, or floats for regression."""
-    if facts["task"] == "regression":
-        return np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    return labels_of(y, facts["task"], facts["output_units"])
-
-
 def identical_units(kernel, bias=None, tol=1e-7):
-    """Whether every unit of a Dense layer has the same incoming weights (and bias).
+    """Whether every unit of a layer has the same incoming weights (and bias).
 
     Args:
-        kernel: (fan_in, units) kernel; bias: (units,) or None.
+        kernel: (fan_in, units) kernel (a conv kernel reshaped so); bias: (units,) or None.
 
     Returns:
         True for >= 2 units whose kernel columns (and biases) are all equal within tol
@@ -680,24 +271,45 @@ def _per_layer(values):
             for v in values]
 
 
+def _kernels(model, values):
+    """Every unit layer's kernel as (fan_in, units), output layer included."""
+    out = []
+    for layer in leaf_layers(model):
+        if not unit_kind(layer):
+            continue
+        variable = getattr(layer, "kernel", None)
+        if variable is None and getattr(layer, "cell", None) is not None:
+            variable = getattr(layer.cell, "kernel", None)
+        if variable is None:
+            continue
+        kernel = values.get(id(variable))
+        kernel = np.asarray(variable if kernel is None else kernel)
+        out.append(kernel.reshape(-1, kernel.shape[-1]))
+    return out
+
+
 def network_facts(model, x, y, facts, prober=None, threshold=metrics.COLLAPSE_THRESHOLD,
                   gradients=True):
     """The project's collapse metrics and per-layer measurements of the model on (x, y).
 
     Args:
-        model: a Keras model; facts: model_facts(model); x, y: the rows to measure on
-            (callers sample large data with sample_rows first).
+        model: a Keras model; facts: model_facts(model); x, y: the rows to measure on, all
+            finite (callers sample large data with sample_rows and drop non-finite rows).
         prober: a Prober to reuse (the callback keeps one); None builds one.
         threshold: rel_output_std below this is output collapse.
-        gradients: also compute per-layer gradient norms (one backward pass).
+        gradients: also compute gradient norms (one backward pass).
 
     Returns:
         dict: the metrics of experiments.metrics.network_metrics (output_std, rel_output_std,
-        collapsed, majority_fraction, decision_collapsed, dead_fraction, neuron_similarity,
-        weight_spread, loss, score), baseline_loss (loss of always predicting the class
-        shares or the mean), diverged, kind, and per hidden layer: layers, dead_share,
-        similarity, identical; per Dense kernel: weight_norms, max_abs_weight, grad_norms;
-        grad_norm_ratio (first kernel over last).
+        collapsed, majority_fraction, decision_collapsed, balanced_accuracy, dead_fraction,
+        neuron_similarity, weight_spread, loss, score), measured_task, baseline_loss (loss of
+        always predicting the class shares or the mean), chance, one_class (one class for
+        >= 99% of rows with balanced accuracy near chance), diverged, kind; per hidden unit
+        layer: layers, layer_kinds, layer_activations, dead_share, similarity, identical,
+        unit_std; per trainable kernel: grad_names, grad_norms, weight_norms; grad_norm_ratio
+        (first kernel over last), max_abs_weight, batchnorm (statistics per layer),
+        batch_stats (outputs with BatchNormalization on these rows' statistics), gates
+        (saturation per recurrent layer), notes.
     """
     with np.errstate(all="ignore"):  # a diverged network overflows norms on purpose
         return _network_facts(model, x, y, facts, prober or Prober(model, facts), threshold,
@@ -706,42 +318,76 @@ def network_facts(model, x, y, facts, prober=None, threshold=metrics.COLLAPSE_TH
 
 def _network_facts(model, x, y, facts, prober, threshold, gradients):
     x = np.asarray(x, dtype=np.float32)
+    measured = interpret(y, facts)
     variables = model.weights
     weights = [np.asarray(w) for w in variables]  # each variable read once
     values = {id(v): w for v, w in zip(variables, weights)}
-    outputs, hidden, grads = prober.read(x, y, gradients=gradients and bool(prober.dense),
-                                         values=values)
-    targets = _metric_targets(y, facts)
-    task = facts["task"]
-    def value(variable):
-        return values[id(variable)] if id(variable) in values else np.asarray(variable)
-
-    kernels = [value(d.kernel) for d in prober.dense]
-    biases = [value(d.bias) if d.use_bias else None for d in prober.dense]
+    reading = prober.read(x, y, gradients=gradients, values=values)
+    outputs, task, targets = reading.outputs, measured.task, measured.targets
+    hidden = [u.values for u in reading.units]
+    kernels = _kernels(model, values)
     result = metrics.network_metrics(outputs, targets, hidden, kernels, task,
                                      train_targets=targets, threshold=threshold)
     finite_weights = all(np.all(np.isfinite(w)) for w in weights)
     diverged = not (np.all(np.isfinite(outputs)) and finite_weights)
+    result["measured_task"] = task
+    result["mismatches"] = [code for code, _ in measured.mismatches]
+    result["mismatch_notes"] = [text for _, text in measured.mismatches]
     result["diverged"] = bool(diverged)
     result["baseline_loss"] = _baseline_loss(targets, task, outputs.shape[1])
-    result["layers"] = list(prober.names)
-    result["layer_activations"] = list(prober.activations)
+    result.update(_one_class(outputs, measured, diverged))
+    result["layers"] = [u.name for u in reading.units]
+    result["layer_kinds"] = [u.kind for u in reading.units]
+    result["layer_activations"] = [u.activation for u in reading.units]
     result["dead_share"] = [float(np.mean(metrics.unit_is_dead(h))) for h in hidden]
     result["similarity"] = _per_layer([metrics.neuron_similarity(h) for h in hidden])
     result["unit_std"] = [float(np.nanmean(np.std(h, axis=0))) if np.all(np.isfinite(h))
                           else math.nan for h in hidden]
-    result["identical"] = [identical_units(k, b) for k, b in zip(kernels[:-1], biases[:-1])]
+    result["identical"] = [identical_units(u.kernel, u.bias) if u.kernel is not None
+                           else False for u in reading.units]
     result["weight_norms"] = [float(np.linalg.norm(k)) for k in kernels]
     result["max_abs_weight"] = float(max((np.abs(w).max() for w in weights if w.size),
                                          default=0.0)) if finite_weights else math.inf
-    result["grad_norms"], result["grad_norm_ratio"] = [], math.nan
-    if grads is not None:
+    result["grad_names"], result["grad_norms"], result["grad_norm_ratio"] = [], [], math.nan
+    if reading.grads:
+        result["grad_names"] = [name for name, _ in reading.grads]
         result["grad_norms"] = [math.nan if g is None else float(np.linalg.norm(g))
-                                for g in grads]
-        if grads[0] is not None and grads[-1] is not None:
-            result["grad_norm_ratio"] = metrics.grad_norm_ratio(grads[0], grads[-1])
+                                for _, g in reading.grads]
+        first, last = reading.grads[0][1], reading.grads[-1][1]
+        if first is not None and last is not None:
+            result["grad_norm_ratio"] = metrics.grad_norm_ratio(first, last)
+    result["batchnorm"] = reading.batchnorm
+    result["batch_stats"] = None
+    if reading.batch_stats_outputs is not None:
+        batch = metrics.network_metrics(reading.batch_stats_outputs, targets, [], [], task,
+                                        threshold=threshold)
+        batch.update(_one_class(reading.batch_stats_outputs, measured, False))
+        result["batch_stats"] = {key: batch.get(key) for key in (
+            "rel_output_std", "collapsed", "majority_fraction", "one_class",
+            "balanced_accuracy")}
+    result["gates"] = reading.gates
+    result["notes"] = reading.notes
     result["kind"] = collapse_kind(result)
     return result
+
+
+def _one_class(outputs, measured, diverged):
+    """Whether the network gives one class to >= 99% of rows whatever the class shares, with
+    a balanced accuracy near chance (the decision collapse a 1% minority hides)."""
+    labels = measured.labels
+    if labels is None or diverged or not np.all(np.isfinite(outputs)):
+        return {"one_class": False, "chance": None}
+    k = outputs.shape[1]
+    classes = (outputs.argmax(axis=1) if k > 1 else (outputs[:, 0] >= 0.5).astype(int))
+    present = len(np.unique(labels))
+    chance = 1.0 / present if present else math.nan
+    if present < 2:
+        return {"one_class": False, "chance": chance}
+    majority = float(np.bincount(classes).max() / len(classes))
+    balanced = metrics.balanced_accuracy(classes, labels)
+    return {"one_class": bool(majority >= metrics.DECISION_THRESHOLD
+                              and balanced < chance + DECISION_CHANCE_MARGIN),
+            "chance": chance, "balanced_accuracy_all": balanced}
 
 
 def _baseline_loss(targets, task, n_out):
@@ -764,6 +410,6 @@ def collapse_kind(measured):
         return "diverged"
     if measured["collapsed"]:
         return "output"
-    if measured.get("decision_collapsed"):
+    if measured.get("decision_collapsed") or measured.get("one_class"):
         return "decision"
     return "none"

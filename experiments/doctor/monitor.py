@@ -72,9 +72,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         self._facts = ev.model_facts(self.model)
         self.notes = list(self._facts["notes"])
         ev.check_data(self.x_probe, self.y_probe, self._facts, tuple(self.model.inputs[0].shape))
-        self._prober = ev.Prober(self.model, self._facts, compiled=True)
-        if self._prober.probe is None:
-            self.notes.append("hidden units not measured: the model is nested or subclassed")
+        self._prober = ev.Prober(self.model, self._facts)
         # A second fit() continues the same history, its epochs counted on from the last.
         self._offset = self.history[-1]["epoch"] if self.history else 0
         if not self.history:
