@@ -251,7 +251,8 @@ def loss_output_mismatch(model, data, net, history):
     found = []  # (strength, sentence)
     mismatch = dict(zip(net.get("mismatches", []), net.get("mismatch_notes", [])))
     for code, strength in (("categorical_one_unit", 0.9), ("labels_exceed_outputs", 0.9),
-                           ("onehot_one_unit", 0.8), ("continuous_targets", 0.7)):
+                           ("onehot_one_unit", 0.8), ("columns_one_unit", 0.8),
+                           ("continuous_targets", 0.7)):
         if code in mismatch:
             found.append((strength, mismatch[code]))
     crossentropy = "crossentropy" in loss or "hinge" in loss
@@ -287,8 +288,9 @@ def output_range_mismatch(model, data, net, history):
     if regression and (low, high) != (-math.inf, math.inf):
         below = data["target_min"] < low - 1e-6
         above = data["target_max"] > high + 1e-6
+        outside = data["target_min"] > high or data["target_max"] < low  # every target
         if below or above:
-            found.append((0.9, f"targets span {_fmt(data['target_min'])}..."
+            found.append((1.0 if outside else 0.9, f"targets span {_fmt(data['target_min'])}..."
                                f"{_fmt(data['target_max'])} but a {act} output can only give "
                                f"{_fmt(low)}..{_fmt(high)}"))
     if act == "relu" and net.get("output_std") is not None and net["output_std"] == 0:
@@ -427,9 +429,24 @@ EXPLAINED_BY = {
     "learning_rate_too_high": ("non_finite_data",),
     "label_noise": ("unshuffled_data", "non_finite_data"),
     "model_too_small": STRUCTURAL,
+    "unscaled_targets": ("output_range_mismatch",),
 }
 
 CAUSES = {c.name: c for c in [
+    # Causes that by themselves force one output for every input come first: they win ties.
+    Cause("softmax_single_unit", "softmax over a single output unit",
+          "Use Dense(1, activation='sigmoid') with binary_crossentropy, or Dense(2, "
+          "activation='softmax') with sparse_categorical_crossentropy.",
+          (), ("sigmoid_output",), softmax_single_unit),
+    Cause("loss_output_mismatch", "the loss does not fit the output layer or the labels",
+          "Pair them: sigmoid + binary_crossentropy (one unit, 0/1 labels); softmax + "
+          "sparse_categorical_crossentropy (k units, labels 0..k-1) or categorical_crossentropy "
+          "(one-hot); a linear output with from_logits=True; never categorical cross-entropy "
+          "on one unit.", (), ("fitting_loss",), loss_output_mismatch),
+    Cause("output_range_mismatch", "the output activation cannot reach the targets",
+          "Use a linear output for regression (or scale the targets into the activation's "
+          "range), and no ReLU on the output layer of a classifier.",
+          (), ("linear_output",), output_range_mismatch),
     Cause("same_value_init", "weights start with the same value",
           "Initialize kernels randomly: he_normal for ReLU-family layers, glorot_uniform (the "
           "Keras default) otherwise; never zeros or a constant.",
@@ -475,19 +492,6 @@ CAUSES = {c.name: c for c in [
           "Remove duplicate rows and check the data pipeline (a join or an augmentation "
           "repeating few rows).",
           ("low_diversity",), (), low_diversity_data),
-    Cause("softmax_single_unit", "softmax over a single output unit",
-          "Use Dense(1, activation='sigmoid') with binary_crossentropy, or Dense(2, "
-          "activation='softmax') with sparse_categorical_crossentropy.",
-          (), ("sigmoid_output",), softmax_single_unit),
-    Cause("loss_output_mismatch", "the loss does not fit the output layer or the labels",
-          "Pair them: sigmoid + binary_crossentropy (one unit, 0/1 labels); softmax + "
-          "sparse_categorical_crossentropy (k units, labels 0..k-1) or categorical_crossentropy "
-          "(one-hot); a linear output with from_logits=True; never categorical cross-entropy "
-          "on one unit.", (), ("fitting_loss",), loss_output_mismatch),
-    Cause("output_range_mismatch", "the output activation cannot reach the targets",
-          "Use a linear output for regression (or scale the targets into the activation's "
-          "range), and no ReLU on the output layer of a classifier.",
-          (), ("linear_output",), output_range_mismatch),
     Cause("batchnorm_statistics", "BatchNormalization's moving statistics do not fit the data",
           "Train long enough for the moving averages to settle (or lower momentum, e.g. 0.9), "
           "use batches of >= 16 rows, feed the same preprocessing at inference, and do not "

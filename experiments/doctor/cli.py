@@ -124,13 +124,20 @@ def run(args):
         report = diagnose(model, x, y, threshold=args.threshold, facts=facts)
     except ev.DoctorInputError as exc:
         raise BadInput(str(exc)) from exc
+    except Exception as exc:  # the last guard: one line, never a traceback
+        raise BadInput(f"could not measure this model on this data ({type(exc).__name__}: "
+                       f"{_first_line(exc)}); please report it with the model") from exc
     if args.try_fixes:
         from experiments.doctor.fixes import EVAL_FRACTION, SMALL_DATA, try_fixes
 
         start = time.perf_counter()
-        results, notes = try_fixes(model, x, y, seeds=args.seeds, epochs=args.epochs,
-                                   batch_size=args.batch_size, threshold=args.threshold,
-                                   facts=facts)
+        try:
+            results, notes = try_fixes(model, x, y, seeds=args.seeds, epochs=args.epochs,
+                                       batch_size=args.batch_size, threshold=args.threshold,
+                                       facts=facts)
+        except Exception as exc:  # a copy Keras cannot train: say so in one line
+            raise BadInput(f"--try-fixes could not train copies of this model "
+                           f"({type(exc).__name__}: {_first_line(exc)})") from exc
         eval_rows = len(x) if len(x) < SMALL_DATA else int(round(len(x) * EVAL_FRACTION))
         report["fixes"] = jsonable({
             "results": results, "notes": notes, "seeds": args.seeds, "epochs": args.epochs,

@@ -98,8 +98,8 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
         history: per-epoch measurements from CollapseMonitor, if any.
 
     Returns:
-        Diagnosis, a JSON-able dict (shown as HTML in a notebook): collapsed, kind, causes (ranked), summary, threshold, model, data,
-        measurements, rows_measured, version.
+        Diagnosis, a JSON-able dict shown as HTML in a notebook: collapsed, kind, causes
+        (ranked), summary, threshold, model, data, measurements, rows_measured, version.
 
     Raises:
         evidence.DoctorInputError: data the model cannot be measured on.

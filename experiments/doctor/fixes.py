@@ -5,8 +5,9 @@ Every change is trained from fresh initial weights with the same seeds as the un
 metrics. A change's collapse rate comes with its exact (Clopper-Pearson) interval from
 analysis.stats.rate_interval, the statistics of the claims.
 
-Copies are trained with Keras `model.fit`: the batched engine (experiments.training.engine) trains
-networks on the project's own datasets only, and has no way to take the user's arrays.
+Copies are trained with Keras `model.fit`, so any model the doctor reads (Conv, recurrent,
+BatchNormalization, nested) can be copied: the batched engine (experiments.training.engine)
+trains networks on the project's own datasets only, and has no way to take the user's arrays.
 
 Example:
     results = try_fixes(model, x, y, seeds=5, epochs=20)
@@ -37,37 +38,104 @@ def _standardized(data):
                                            or data["input_scale_ratio"] <= 10)
 
 
+def _unshuffled(data):
+    """Whether the rows' order looks sorted (the copies then keep it, as the program did)."""
+    runs, unseen = data.get("runs_ratio"), data.get("tail_classes_unseen")
+    order = data.get("target_order")
+    return bool((runs is not None and runs == runs and runs < 0.3)
+                or (unseen is not None and unseen == unseen and unseen > 0.2)
+                or (order is not None and order == order and abs(order) > 0.9))
+
+
 # -----------------------------------------------------------------------------
 # changes: each is (name, description, causes it tests, applies(facts, data), edits)
 
 
 def _reinit(layer, config, facts):
-    if isinstance(layer, keras.layers.Dense):
-        relu = layer.name in facts["_relu_dense"]
+    if "kernel_initializer" in config:
+        relu = layer.name in facts["_relu_units"]
         config["kernel_initializer"] = "he_normal" if relu else "glorot_uniform"
-        config["bias_initializer"] = "zeros"
+        if "bias_initializer" in config:
+            config["bias_initializer"] = "zeros"
     return config
 
 
 def _no_regularization(layer, config, facts):
-    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
+    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                "recurrent_regularizer"):
         if key in config:
             config[key] = None
     return config
 
 
 def _leaky(layer, config, facts):
-    if isinstance(layer, keras.layers.Dense) and _is_relu(ev.activation_name(layer)):
+    if ev.unit_kind(layer) in ("dense", "conv") and _is_relu(ev.activation_name(layer)):
         config["activation"] = "leaky_relu"
     return config
 
 
 def _relu_hidden(layer, config, facts):
-    if (isinstance(layer, keras.layers.Dense) and ev.activation_name(layer) in ev.SATURATING
-            and layer.name in facts["_hidden"]):
+    if (ev.unit_kind(layer) in ("dense", "conv") and layer.name in facts["_hidden"]
+            and ev.activation_name(layer) in ev.SATURATING):
         config["activation"] = "relu"
         config["kernel_initializer"] = "he_normal"
     return config
+
+
+def _output_activation(name):
+    def edit(layer, config, facts):
+        if layer.name == facts["_output_act"] and "activation" in config:
+            config["activation"] = name
+        return config
+    return edit
+
+
+def _output_for_labels(layer, config, facts):
+    """The head that fits class labels: sigmoid for one unit, softmax for several."""
+    name = "sigmoid" if facts["output_units"] == 1 else "softmax"
+    return _output_activation(name)(layer, config, facts)
+
+
+def _less_dropout(layer, config, facts):
+    if type(layer).__name__ in ev.DROPOUT_LAYERS and "rate" in config:
+        config["rate"] = min(float(config["rate"]), 0.2)
+    return config
+
+
+def _batchnorm_momentum(layer, config, facts):
+    if type(layer).__name__ == "BatchNormalization":
+        config["momentum"] = min(float(config.get("momentum", 0.99)), 0.9)
+    return config
+
+
+def _wider(layer, config, facts):
+    if layer.name in facts["_hidden"]:
+        for key in ("units", "filters"):
+            if isinstance(config.get(key), int):
+                config[key] = max(16, 4 * config[key])
+    return config
+
+
+def _two_units(layer, config, facts):
+    if layer.name == facts["_output_unit"] and "units" in config:
+        config["units"] = 2
+    return config
+
+
+def _labels_loss(facts, y):
+    """The loss that fits class labels and the model's output units."""
+    if facts["output_units"] == 1:
+        return "binary_crossentropy"
+    return ("categorical_crossentropy" if np.ndim(y) == 2 and np.shape(y)[1] > 1
+            else "sparse_categorical_crossentropy")
+
+
+def _classification(f):
+    return f["task"] != "regression"
+
+
+def _regression(f):
+    return f["task"] == "regression"
 
 
 CHANGES = {
@@ -87,7 +155,7 @@ CHANGES = {
                            {"standardize": True}),
     "class_weights": ("class weights inversely proportional to class shares",
                       ("class_imbalance",),
-                      lambda f, d: f["task"] != "regression" and d.get("majority_share", 0) > 0.6,
+                      lambda f, d: _classification(f) and d.get("majority_share", 0) > 0.6,
                       None, {"class_weights": True}),
     "leaky_relu": ("LeakyReLU instead of ReLU in hidden layers", ("dead_relu",),
                    lambda f, d: any(_is_relu(a) for a in f["hidden_activations"]),
@@ -96,6 +164,43 @@ CHANGES = {
                         ("vanishing_gradients",),
                         lambda f, d: any(a in ev.SATURATING for a in f["hidden_activations"]),
                         _relu_hidden, {}),
+    "sigmoid_output": ("sigmoid output unit with binary cross-entropy",
+                       ("softmax_single_unit", "loss_output_mismatch"),
+                       lambda f, d: f["output_units"] == 1 and _classification(f)
+                       and (f["output_activation"] != "sigmoid" or not f["consistent"]),
+                       _output_activation("sigmoid"), {"loss": "binary_crossentropy"}),
+    "two_softmax_units": ("two softmax output units with sparse categorical cross-entropy",
+                          ("softmax_single_unit",),
+                          lambda f, d: f["output_units"] == 1
+                          and f["output_activation"] == "softmax", _two_units,
+                          {"loss": "sparse_categorical_crossentropy"}),
+    "fitting_loss": ("the output activation and loss that fit the labels (sigmoid + binary "
+                     "or softmax + categorical cross-entropy, no from_logits)",
+                     ("loss_output_mismatch",),
+                     lambda f, d: _classification(f) and f["output_units"] > 1
+                     and not f["consistent"], _output_for_labels, {"loss": "labels"}),
+    "linear_output": ("linear output layer (mean squared error)", ("output_range_mismatch",),
+                      lambda f, d: _regression(f) and f["output_activation"] not in (
+                          None, "linear"), _output_activation("linear"), {"loss": "mse"}),
+    "standardize_targets": ("targets standardized with training statistics",
+                            ("unscaled_targets",),
+                            lambda f, d: _regression(f) and max(
+                                abs(d["target_mean"]), d["target_std"]) > 10, None,
+                            {"standardize_targets": True}),
+    "shuffle_rows": ("rows shuffled before the split into training and held-out rows",
+                     ("unshuffled_data",), lambda f, d: _unshuffled(d), None,
+                     {"shuffle_split": True}),
+    "drop_non_finite": ("training rows with NaN/inf dropped", ("non_finite_data",),
+                        lambda f, d: d.get("non_finite_rows", 0) > 0, None,
+                        {"drop_non_finite": True}),
+    "less_dropout": ("dropout rates capped at 0.2", ("dropout_too_high",),
+                     lambda f, d: f.get("max_dropout", 0) > 0.3, _less_dropout, {}),
+    "batchnorm_momentum": ("BatchNormalization momentum 0.9 (moving statistics that follow "
+                           "the data)", ("batchnorm_statistics",),
+                           lambda f, d: f.get("batchnorm_layers", 0) > 0, _batchnorm_momentum,
+                           {}),
+    "wider": ("hidden layers 4x wider (at least 16 units)", ("model_too_small",),
+              lambda f, d: bool(f.get("widths")) and min(f["widths"]) < 16, _wider, {}),
 }
 
 
@@ -116,6 +221,9 @@ def _clone(model, edit, facts):
         if edit is not None and not isinstance(layer, keras.layers.InputLayer):
             if isinstance(layer, keras.layers.ReLU) and edit is _leaky:
                 return keras.layers.LeakyReLU(name=layer.name)
+            if isinstance(layer, keras.layers.Softmax) and layer.name == facts["_output_act"]:
+                probe = edit(layer, {"activation": "softmax"}, facts)["activation"]
+                return keras.layers.Activation(probe, name=layer.name)
             config = edit(layer, config, facts)
         return layer.__class__.from_config(config)
 
@@ -145,23 +253,47 @@ def _class_weights(labels):
 
 
 class _Split:
-    """The training and held-out rows every copy uses."""
+    """The training and held-out rows every copy uses.
 
-    def __init__(self, x, y, facts, seed=0):
+    Held-out rows are finite rows (the network is measured on them); training rows keep the
+    program's NaN/inf rows. Where the rows look sorted the split keeps their order, the
+    held-out rows being the tail (as validation_split takes it); otherwise it is a seeded,
+    stratified shuffle.
+    """
+
+    def __init__(self, x, y, facts, data, seed=0, shuffle=None):
         self.notes = []
         n = len(x)
+        finite = ev.finite_rows(x, y)
         if n < SMALL_DATA:
-            self.x_train = self.x_eval = x
-            self.y_train = self.y_eval = y
+            keep = np.flatnonzero(finite)
+            self.x_train, self.y_train = x, y
+            self.x_eval, self.y_eval = x[keep], y[keep]
             self.notes.append(f"{n} rows: copies are measured on their training rows")
             return
-        labels = ev.labels_of(y, facts["task"], facts["output_units"])
-        stratify = None
-        if labels is not None:
-            counts = np.bincount(labels)
-            stratify = labels if counts[counts > 0].min() >= 2 else None
-        self.x_train, self.x_eval, self.y_train, self.y_eval = train_test_split(
-            x, y, test_size=EVAL_FRACTION, random_state=seed, stratify=stratify)
+        if shuffle is None:
+            shuffle = not _unshuffled(data)
+            if not shuffle:
+                self.notes.append("the rows look sorted: copies train on the first "
+                                  f"{1 - EVAL_FRACTION:.0%} in order and are measured on the "
+                                  "rest, as validation_split would split them")
+        rows = np.arange(n)
+        if shuffle:
+            labels = ev.labels_of(y, facts["task"], facts["output_units"])
+            stratify = None
+            if labels is not None:
+                counts = np.bincount(labels)
+                stratify = labels if counts[counts > 0].min() >= 2 else None
+            train, held = train_test_split(rows, test_size=EVAL_FRACTION, random_state=seed,
+                                           stratify=stratify)
+        else:
+            cut = int(round(n * (1 - EVAL_FRACTION)))
+            train, held = rows[:cut], rows[cut:]
+        held = held[finite[held]]
+        if not len(held):
+            held = np.flatnonzero(finite)
+        self.x_train, self.y_train = x[train], y[train]
+        self.x_eval, self.y_eval = x[held], y[held]
 
 
 class _StopOnNaN(keras.callbacks.Callback):
@@ -173,34 +305,67 @@ class _StopOnNaN(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def _structure(model, facts):
+    """Names the layer edits need: hidden unit layers, ReLU unit layers, the output unit layer
+    and the layer that holds the output activation."""
+    layers = ev.leaf_layers(model)
+    units = [layer for layer in layers if ev.unit_kind(layer)]
+    with_activation = [layer for layer in layers
+                       if ev.activation_name(layer) not in (None, "linear")
+                       or ev.unit_kind(layer)]
+    return dict(facts, _hidden={layer.name for layer in units[:-1]},
+                _relu_units={layer.name for layer in units
+                             if _is_relu(ev.activation_name(layer))},
+                _output_unit=units[-1].name if units else None,
+                _output_act=with_activation[-1].name if with_activation else None)
+
+
 def train_copy(model, facts, split, change, seed, epochs, batch_size, threshold):
     """Train one copy with one change; returns the held-out measurements (network_facts)."""
     _, _, _, edit, training = CHANGES[change]
+    if training.get("shuffle_split"):
+        split = split.shuffled
     keras.utils.set_random_seed(seed)
-    units = ev.dense_units(model)
-    facts = dict(facts, _hidden={dense.name for dense, _, _ in units[:-1]},
-                 _relu_dense={dense.name for dense, _, act in units if _is_relu(act)})
+    facts = _structure(model, facts)
     copy = _clone(model, edit, facts)
-    loss = ev.loss_function(facts, split.y_train)
+    x_train, y_train = split.x_train, split.y_train
+    x_eval, y_eval = split.x_eval, split.y_eval
+    if training.get("drop_non_finite"):
+        keep = ev.finite_rows(x_train, y_train)
+        x_train, y_train = x_train[keep], y_train[keep]
+    x_train, x_eval = x_train.astype(np.float32), x_eval.astype(np.float32)
+    loss_name = training.get("loss")
+    copy_facts = dict(ev.model_facts(copy), loss=facts["loss"],
+                      from_logits=facts["from_logits"], task=facts["task"])
+    if loss_name:
+        if loss_name == "labels":
+            loss_name = _labels_loss(facts, y_train)
+        copy_facts = dict(ev.model_facts(copy), loss=loss_name, from_logits=False)
+        copy_facts["task"] = "regression" if loss_name == "mse" else copy_facts["task"]
+        loss = keras.losses.get(loss_name)
+    else:
+        loss = ev.loss_function(facts, y_train)
     copy.compile(optimizer=_optimizer(model, training.get("lr_factor", 1.0)), loss=loss)
-    x_train, x_eval = split.x_train.astype(np.float32), split.x_eval.astype(np.float32)
     if training.get("standardize"):
         flat = x_train.reshape(len(x_train), -1)
-        mean, std = flat.mean(axis=0), flat.std(axis=0)
-        std[std == 0] = 1.0
+        mean, std = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0)
+        std[~(std > 0)] = 1.0
         x_train = ((flat - mean) / std).reshape(x_train.shape).astype(np.float32)
         x_eval = ((x_eval.reshape(len(x_eval), -1) - mean) / std).reshape(
             x_eval.shape).astype(np.float32)
+    if training.get("standardize_targets"):
+        y_train, y_eval = np.asarray(y_train, np.float64), np.asarray(y_eval, np.float64)
+        mean, std = np.nanmean(y_train, axis=0), np.nanstd(y_train, axis=0)
+        std = np.where(std > 0, std, 1.0)
+        y_train, y_eval = (y_train - mean) / std, (y_eval - mean) / std
     class_weight = None
     if training.get("class_weights"):
-        class_weight = _class_weights(ev.labels_of(split.y_train, facts["task"],
-                                                   facts["output_units"]))
-    copy.fit(x_train, ev.loss_targets(split.y_train, facts, loss), epochs=epochs,
+        labels = ev.labels_of(y_train, facts["task"], facts["output_units"])
+        class_weight = _class_weights(labels) if labels is not None else None
+    copy.fit(x_train, ev.loss_targets(y_train, copy_facts, loss), epochs=epochs,
              batch_size=batch_size, shuffle=True, verbose=0, class_weight=class_weight,
              callbacks=[_StopOnNaN()])
-    copy_facts = dict(ev.model_facts(copy), loss=facts["loss"], from_logits=facts["from_logits"],
-                      task=facts["task"])
-    return ev.network_facts(copy, x_eval, split.y_eval, copy_facts, threshold=threshold,
+    return ev.network_facts(copy, x_eval, y_eval, copy_facts, threshold=threshold,
                             gradients=False)
 
 
@@ -242,7 +407,9 @@ def try_fixes(model, x, y, seeds=5, epochs=20, batch_size=32, changes=None,
     changes = changes or applicable_changes(facts, data)
     if "as_is" not in changes:
         changes = ["as_is", *changes]
-    split = _Split(np.asarray(x), np.asarray(y), facts)
+    x, y = np.asarray(x), np.asarray(y)
+    split = _Split(x, y, facts, data)
+    split.shuffled = _Split(x, y, facts, data, shuffle=True)
     notes = list(split.notes)
     if getattr(model, "optimizer", None) is None:
         notes.append("the model was saved uncompiled: copies train with Adam 1e-3")

@@ -45,7 +45,7 @@ class CollapseMonitor(keras.callbacks.Callback):
     """
 
     def __init__(self, x_probe, y_probe, threshold=metrics.COLLAPSE_THRESHOLD, every=1,
-                 gradients=True, patience=3):
+                 gradients=True, patience=3, log_dir=None):
         """Args:
             x_probe, y_probe: a few hundred rows of the training data (256 is plenty).
             threshold: rel_output_std below this is output collapse.
@@ -54,6 +54,9 @@ class CollapseMonitor(keras.callbacks.Callback):
             patience: a decision collapse is reported once it has lasted this many measured
                 epochs, or at the end of training (an untrained network often predicts one
                 class for a few epochs); output collapse and divergence are reported at once.
+            log_dir: also write every measurement as TensorBoard scalars there (the
+                SCALARS under "collapse/", per layer dead_share and per kernel grad_norms),
+                step = epoch; view with `tensorboard --logdir LOG_DIR`.
         """
         super().__init__()
         self.x_probe = np.asarray(x_probe, dtype=np.float32)
@@ -65,6 +68,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         self.notes = []
         self._facts = self._data = self._prober = None
         self._offset = 0
+        self.log_dir, self._writer = log_dir, None
 
     # keras hooks
 
@@ -104,6 +108,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         row["penalty_x_lr"] = (penalty * facts["learning_rate"]
                                if penalty and facts["learning_rate"] else None)
         self.history.append(row)
+        self._write_scalars(row)
         self._last_net, self._last_facts = net, facts
         if net["kind"] == "none":
             self.collapsed_since, self._decision_run = None, 0
@@ -116,6 +121,24 @@ class CollapseMonitor(keras.callbacks.Callback):
                 return
         if self.diagnosis is None:
             self._report(net, facts)
+
+    def _write_scalars(self, row):
+        if self.log_dir is None:
+            return
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.log_dir))
+        values = {f"collapse/{name}": row.get(name) for name in SCALARS + ("train_loss",)}
+        for layer, share in zip(row["layers"], row["dead_share"]):
+            values[f"dead_share/{layer}"] = share
+        for i, norm in enumerate(row["grad_norms"]):
+            values[f"grad_norms/{i}"] = norm
+        with self._writer.as_default():
+            for name, value in values.items():
+                if isinstance(value, (bool, int, float)) and value is not None:
+                    tf.summary.scalar(name, float(value), step=int(row["epoch"]))
+        self._writer.flush()
 
     def _report(self, net, facts):
         if self._data is None:  # only needed for a diagnosis: kept off the per-epoch path

@@ -337,7 +337,7 @@ class Prober:
 
     def read(self, x, y, gradients=True, values=None):
         """A Reading of the model on rows x (targets y as the user gives them)."""
-        if self.chain is not None:
+        if self.chain is not None and self._fits_chain(y):
             return self._read_chain(x, y, gradients, values)
         notes = []
         x_in = tf.constant(x)
@@ -407,6 +407,16 @@ class Prober:
         finally:
             for variable, value in saved:
                 variable.assign(value)
+
+    def _fits_chain(self, y):
+        """Whether y is in a form the numpy chain's loss takes (else TensorFlow reads)."""
+        columns = int(np.prod(np.shape(y)[1:])) if np.ndim(y) > 1 else 1
+        if columns not in (1, self.facts["output_units"]):
+            return False
+        try:
+            return not targets.interpret(y, self.facts).mismatches
+        except targets.DoctorInputError:
+            return False
 
     def _read_chain(self, x, y, gradients, values):
         fn = self.chain

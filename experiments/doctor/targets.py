@@ -68,7 +68,14 @@ def interpret(y, facts):
                                "give one column per output (or labels 0..k-1)")
     mismatches = []
     if task == "regression":
-        values = y2 if columns == units or columns > 1 else np.repeat(y2, units, axis=1)
+        if columns > 1 and units == 1:
+            mismatches.append(("columns_one_unit", f"y has {columns} columns but the model has "
+                               "one output unit"))
+            labels, _ = labels_from(y)
+            first = labels if labels is not None else y2[:, 0]
+            return Targets("regression", np.asarray(first, np.float64).reshape(n, 1), labels,
+                           mismatches)
+        values = y2 if columns == units else np.repeat(y2, units, axis=1)
         labels, _ = labels_from(y) if _is_integer(y2) else (None, None)
         return Targets("regression", values, labels, mismatches)
     labels, encoding = labels_from(y)
