@@ -59,7 +59,15 @@ def load_case(path):
 
 
 def file_hash(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    """The case file's hash and the hash of the doctor's evidence code (everything but the
+    rules, which scoring applies afresh): a record is reused only while both are unchanged."""
+    doctor = ROOT / "experiments" / "doctor"
+    digest = hashlib.sha256(path.read_bytes())
+    for source in sorted(doctor.glob("*.py")):
+        if source.name not in ("causes.py", "diagnosis.py", "report.py", "cli.py",
+                               "fixes.py", "autotrainer.py"):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _first_line(exc):

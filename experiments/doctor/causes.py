@@ -69,6 +69,17 @@ def _fmt(value):
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
+def _num(value):
+    """A number, NaN for None (stored evidence is strict JSON: NaN is saved as null)."""
+    return math.nan if value is None else float(value)
+
+
+def _loss_ratio(net):
+    """The network's loss over a constant prediction's (NaN where either is unknown)."""
+    loss, base = _num(net.get("loss")), _num(net.get("baseline_loss"))
+    return loss / base if base and math.isfinite(base) else math.nan
+
+
 def _adaptive(model):
     return (model.get("optimizer") or "") in ADAPTIVE_OPTIMIZERS
 
@@ -107,12 +118,15 @@ def learning_rate_too_high(model, data, net, history):
     if dead >= 0.9 and any(a in RELU_FAMILY for a in net["layer_activations"]):
         symptom = max(symptom, 0.5)
         evidence.append(f"{dead:.0%} of the units of a ReLU layer are dead")
+    # Weights thousands of times their initial scale: only steps far too large for the
+    # gradients' scale get there, whatever the nominal rate (regression on raw targets).
+    blown = 0.0 if net["diverged"] else log_ramp(net["max_abs_weight"], 300, 10_000)
     if lr is None:
         return 0.5 * symptom, evidence + ["learning rate unknown (model saved uncompiled)"]
     high = log_ramp(lr, 0.03, 0.3) if _adaptive(model) else log_ramp(lr, 0.3, 3.0)
-    if high > 0:
+    if high > 0 or blown > 0:
         evidence.insert(0, f"learning rate {_fmt(lr)} with {model['optimizer']}")
-    return high * (0.7 + 0.3 * symptom), evidence
+    return max(high * (0.7 + 0.3 * symptom), 0.8 * blown), evidence
 
 
 def learning_rate_too_low(model, data, net, history):
@@ -123,7 +137,7 @@ def learning_rate_too_low(model, data, net, history):
     if low == 0:
         return 0.0, []
     evidence = [f"learning rate {_fmt(lr)} with {model['optimizer']}"]
-    ratio = net["loss"] / net["baseline_loss"] if net["baseline_loss"] else math.nan
+    ratio = _loss_ratio(net)
     learned = ramp(ratio, 0.8, 0.98)
     if math.isfinite(ratio):
         evidence.append(f"loss {_fmt(net['loss'])} vs {_fmt(net['baseline_loss'])} for a "
@@ -166,6 +180,9 @@ def class_imbalance(model, data, net, history):
         return 0.0, []
     strength = ramp(share, 0.85, 0.97)
     evidence = [f"{share:.1%} of the rows are one class"] if strength > 0 else []
+    if strength and "non_integer_labels" in net.get("mismatches", []):
+        strength *= 0.5  # the one class comes from labels cast to integers, not from the data
+        evidence.append("as the loss reads the labels (cast to integers)")
     return strength, evidence
 
 
@@ -212,6 +229,9 @@ def dead_relu(model, data, net, history):
 
 
 def label_noise(model, data, net, history):
+    if "non_integer_labels" in net.get("mismatches", []):
+        return 0.9, [text for code, text in zip(net["mismatches"], net["mismatch_notes"])
+                     if code == "non_integer_labels"]
     predictability = data["label_predictability"]
     if predictability is None or not math.isfinite(predictability):
         return 0.0, []
@@ -286,9 +306,10 @@ def output_range_mismatch(model, data, net, history):
         "y_encoding") == "continuous"
     low, high = output_range(act)
     if regression and (low, high) != (-math.inf, math.inf):
-        below = data["target_min"] < low - 1e-6
-        above = data["target_max"] > high + 1e-6
-        outside = data["target_min"] > high or data["target_max"] < low  # every target
+        t_min, t_max = _num(data.get("target_min")), _num(data.get("target_max"))
+        below = t_min < low - 1e-6
+        above = t_max > high + 1e-6
+        outside = t_min > high or t_max < low  # every target
         if below or above:
             found.append((1.0 if outside else 0.9, f"targets span {_fmt(data['target_min'])}..."
                                f"{_fmt(data['target_max'])} but a {act} output can only give "
@@ -319,9 +340,9 @@ def batchnorm_statistics(model, data, net, history):
                         f"moving statistics (inference) they do not "
                         f"({_fmt(net['rel_output_std'])})")
     for stats in net.get("batchnorm") or []:
-        ratio = stats["var_ratio_median"]
-        off = max(log_ramp(stats["mean_shift"], 3, 30),
-                  ramp(abs(math.log10(ratio)) if ratio > 0 else math.inf, 1, 2))
+        ratio = _num(stats.get("var_ratio_median"))
+        spread = (abs(math.log10(ratio)) if ratio > 0 else math.inf) if ratio == ratio else None
+        off = max(log_ramp(stats.get("mean_shift"), 3, 30), ramp(spread, 1, 2))
         if off > 0:
             strength = max(strength, 0.7 * off)
             evidence.append(f"{stats['layer']}: the data's mean is {_fmt(stats['mean_shift'])} "
@@ -344,7 +365,7 @@ def non_finite_data(model, data, net, history):
 def unscaled_targets(model, data, net, history):
     if model["task"] != "regression" or data.get("y_encoding") not in ("continuous", "labels"):
         return 0.0, []
-    scale = max(abs(data["target_mean"]), data["target_std"])
+    scale = max(abs(_num(data.get("target_mean"))), _num(data.get("target_std")))
     strength = log_ramp(scale, 30, 3000)
     if strength == 0:
         return 0.0, []
@@ -366,7 +387,7 @@ def model_too_small(model, data, net, history):
     if small == 0:
         return 0.0, []
     learnable = ramp(data.get("label_predictability"), 0.2, 0.6)
-    ratio = net["loss"] / net["baseline_loss"] if net.get("baseline_loss") else math.nan
+    ratio = _loss_ratio(net)
     stuck = ramp(ratio, 0.7, 0.98)
     strength = small * learnable * (0.4 + 0.6 * stuck)
     if strength == 0:

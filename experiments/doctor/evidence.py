@@ -40,7 +40,13 @@ from experiments.doctor.structure import (  # noqa: F401
     leaf_layers,
     unit_kind,
 )
-from experiments.doctor.targets import DoctorInputError, interpret, loss_function, loss_targets  # noqa: F401
+from experiments.doctor.targets import (  # noqa: F401
+    DoctorInputError,
+    interpret,
+    labels_collapsed,
+    loss_function,
+    loss_targets,
+)
 
 MAX_ROWS = 2048  # rows the network is measured on (a seeded sample of larger data)
 SAME_VALUE_INITIALIZERS = ("Zeros", "Ones", "Constant")
@@ -335,7 +341,7 @@ def _network_facts(model, x, y, facts, prober, threshold, gradients):
     result["mismatch_notes"] = [text for _, text in measured.mismatches]
     result["diverged"] = bool(diverged)
     result["baseline_loss"] = _baseline_loss(targets, task, outputs.shape[1])
-    result.update(_one_class(outputs, measured, diverged))
+    result.update(_one_class(outputs, measured, diverged, labels_collapsed(y, measured)))
     result["layers"] = [u.name for u in reading.units]
     result["layer_kinds"] = [u.kind for u in reading.units]
     result["layer_activations"] = [u.activation for u in reading.units]
@@ -371,9 +377,10 @@ def _network_facts(model, x, y, facts, prober, threshold, gradients):
     return result
 
 
-def _one_class(outputs, measured, diverged):
+def _one_class(outputs, measured, diverged, labels_one_class=False):
     """Whether the network gives one class to >= 99% of rows whatever the class shares, with
-    a balanced accuracy near chance (the decision collapse a 1% minority hides)."""
+    a balanced accuracy near chance (the decision collapse a 1% minority hides); also where y
+    varies but the labels the loss reads are one class (`labels_one_class`)."""
     labels = measured.labels
     if labels is None or diverged or not np.all(np.isfinite(outputs)):
         return {"one_class": False, "chance": None}
@@ -381,9 +388,10 @@ def _one_class(outputs, measured, diverged):
     classes = (outputs.argmax(axis=1) if k > 1 else (outputs[:, 0] >= 0.5).astype(int))
     present = len(np.unique(labels))
     chance = 1.0 / present if present else math.nan
-    if present < 2:
-        return {"one_class": False, "chance": chance}
     majority = float(np.bincount(classes).max() / len(classes))
+    if present < 2:
+        return {"one_class": bool(labels_one_class and majority >= metrics.DECISION_THRESHOLD),
+                "chance": chance}
     balanced = metrics.balanced_accuracy(classes, labels)
     return {"one_class": bool(majority >= metrics.DECISION_THRESHOLD
                               and balanced < chance + DECISION_CHANCE_MARGIN),

@@ -80,6 +80,14 @@ def interpret(y, facts):
         return Targets("regression", values, labels, mismatches)
     labels, encoding = labels_from(y)
     loss = (facts.get("loss") or "").lower()
+    if "sparse" in loss and encoding in ("probabilities", "continuous") and columns == 1:
+        labels = np.floor(y2[:, 0]).astype(np.int64)  # what the loss reads (a cast)
+        if labels.min() >= 0:
+            shown = ", ".join(f"{v:.3g}" for v in np.unique(y2[:, 0])[:3])
+            mismatches.append(("non_integer_labels", f"y holds non-integer labels ({shown}, "
+                               f"...) for {loss}, which casts them to integers: "
+                               f"{len(np.unique(labels))} class(es) remain"))
+            encoding = "labels"
     if labels is None:
         mismatches.append(("continuous_targets",
                            f"y holds {encoding} values but the loss ({loss or task}) is a "
@@ -106,6 +114,12 @@ def interpret(y, facts):
         return Targets("regression", np.repeat(labels.astype(np.float64).reshape(n, 1), units,
                                                axis=1), labels, mismatches)
     return Targets("multiclass", labels, labels, mismatches)
+
+
+def labels_collapsed(y, measured):
+    """Whether y varies but the labels the loss reads are all one class."""
+    return (measured.labels is not None and len(np.unique(measured.labels)) < 2
+            and len(np.unique(np.asarray(y, np.float64))) > 1)
 
 
 def as_probabilities(outputs, facts):
