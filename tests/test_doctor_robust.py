@@ -313,3 +313,19 @@ def test_diagnosis_shows_itself_as_html_in_a_notebook():
     page = report._repr_html_()
     assert page.startswith("<!doctype html>") and "collapse-doctor" in page
     assert __import__("json").loads(__import__("json").dumps(report)) == dict(report)
+
+
+def test_a_model_with_two_inputs_is_diagnosed_with_a_list_of_arrays():
+    rng = np.random.default_rng(0)
+    a, b = keras.Input((3,)), keras.Input((2, 2))
+    merged = keras.layers.Concatenate()([keras.layers.Dense(4, activation="relu")(a),
+                                         keras.layers.Flatten()(b)])
+    model = keras.Model([a, b], keras.layers.Dense(1, activation="softmax")(merged))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    xa, xb = rng.normal(size=(N, 3)), rng.normal(size=(N, 2, 2))
+    y = np.arange(N) % 2
+    report = diagnose(model, [xa, xb], y)
+    assert report["data"]["n_features"] == 7
+    assert report["causes"][0]["cause"] == "softmax_single_unit"
+    with pytest.raises(DoctorInputError, match="x holds 1 array"):
+        diagnose(model, xa, y)

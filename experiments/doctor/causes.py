@@ -451,6 +451,9 @@ EXPLAINED_BY = {
     "label_noise": ("unshuffled_data", "non_finite_data"),
     "model_too_small": STRUCTURAL,
     "unscaled_targets": ("output_range_mismatch",),
+    # a network can fit a dozen rows: few rows explain a collapse only where nothing else does
+    "too_little_data": ("unscaled_inputs", "same_value_init", "learning_rate_too_high",
+                        "learning_rate_too_low", "strong_regularization", *STRUCTURAL),
 }
 
 CAUSES = {c.name: c for c in [

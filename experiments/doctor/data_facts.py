@@ -2,7 +2,7 @@
 order, duplicates, and how well the labels follow the inputs.
 
 Example:
-    check_data(x, y, facts, tuple(model.inputs[0].shape))
+    check_data(x, y, facts, tuple(model.inputs[0].shape))  # or a list of shapes
     data = data_facts(x, y, facts["task"], facts["output_units"])
 """
 
@@ -27,41 +27,77 @@ def labels_of(y, task, output_units):
     return labels
 
 
+def is_multi(x):
+    """Whether x holds one array per model input (a list or tuple of arrays)."""
+    return isinstance(x, (list, tuple))
+
+
+def as_arrays(x):
+    """x as numpy: an array, or a list of arrays for a model with several inputs."""
+    return [np.asarray(a) for a in x] if is_multi(x) else np.asarray(x)
+
+
+def take(x, rows, dtype=None):
+    """Rows of x (every input's)."""
+    if is_multi(x):
+        return [np.asarray(a, dtype)[rows] for a in x]
+    return np.asarray(x, dtype)[rows]
+
+
+def n_rows(x):
+    return len(x[0]) if is_multi(x) else len(x)
+
+
+def _flat(x):
+    """(n, features) float64: every input's values of a row side by side."""
+    if is_multi(x):
+        return np.concatenate([_flat(a) for a in x], axis=1)
+    return np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+
+
 def finite_rows(x, y):
-    """Boolean (n,): rows whose x and y are all finite."""
-    fx = np.isfinite(np.asarray(x, np.float64).reshape(len(x), -1)).all(axis=1)
+    """Boolean (n,): rows whose x (every input) and y are all finite."""
+    fx = np.isfinite(_flat(x)).all(axis=1)
     fy = np.isfinite(np.asarray(y, np.float64).reshape(len(y), -1)).all(axis=1)
     return fx & fy
 
 
-def check_data(x, y, facts, input_shape):
+def check_data(x, y, facts, input_shapes):
     """Raise DoctorInputError, one line, for data the model cannot be measured on at all.
+
+    Args:
+        x: an array, or a list of arrays for a model with several inputs.
+        input_shapes: the model's input shape, or a list of them.
 
     NaN and inf are not refused: `data_facts` counts them (cause `non_finite_data`) and the
     network is measured on the finite rows, unless there are none.
     """
-    for name, arr in (("x", x), ("y", y)):
+    arrays = list(x) if is_multi(x) else [x]
+    shapes = list(input_shapes) if input_shapes and isinstance(input_shapes[0], (
+        tuple, list)) else [input_shapes]
+    if len(arrays) != len(shapes):
+        raise DoctorInputError(f"x holds {len(arrays)} array(s) but the model has "
+                               f"{len(shapes)} input(s); give one array per input")
+    named = [(f"x[{i}]" if len(arrays) > 1 else "x", a) for i, a in enumerate(arrays)]
+    for name, arr in named + [("y", y)]:
         if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
             raise DoctorInputError(f"{name} has dtype {arr.dtype}; the doctor needs numbers")
         if arr.ndim == 0:
             raise DoctorInputError(f"{name} is a scalar; it needs one row per example")
-    if len(x) == 0:
-        raise DoctorInputError("x has no rows")
-    if len(x) != len(y):
-        raise DoctorInputError(f"x has {len(x)} rows but y has {len(y)}; they must match "
-                               "row for row")
-    expected = tuple(input_shape[1:])
-    if len(expected) != x.ndim - 1 or any(
-            e is not None and e != a for e, a in zip(expected, x.shape[1:])):
-        shape = ", ".join("n" if e is None else str(e) for e in (None, *expected))
-        raise DoctorInputError(f"x has shape {x.shape} but the model takes ({shape})")
+    for (name, arr), input_shape in zip(named, shapes):
+        if len(arr) == 0:
+            raise DoctorInputError(f"{name} has no rows")
+        if len(arr) != len(y):
+            raise DoctorInputError(f"{name} has {len(arr)} rows but y has {len(y)}; they must "
+                                   "match row for row")
+        expected = tuple(input_shape[1:])
+        if len(expected) != arr.ndim - 1 or any(
+                e is not None and e != a for e, a in zip(expected, arr.shape[1:])):
+            shape = ", ".join("n" if e is None else str(e) for e in (None, *expected))
+            raise DoctorInputError(f"{name} has shape {arr.shape} but the model takes ({shape})")
     if not finite_rows(x, y).any():
-        raise DoctorInputError(f"every one of the {len(x)} rows holds NaN or inf in x or y; "
+        raise DoctorInputError(f"every one of the {len(y)} rows holds NaN or inf in x or y; "
                                "impute or drop them first")
-
-
-def _flat(x):
-    return np.asarray(x, dtype=np.float64).reshape(len(x), -1)
 
 
 def label_predictability(x, labels=None, targets=None, seed=0):
@@ -145,7 +181,7 @@ def data_facts(x, y, task, output_units=1):
         majority_share, n_classes, runs_ratio, tail_classes_unseen; for regression
         target_order; label_predictability.
     """
-    x, y = np.asarray(x), np.asarray(y)
+    x, y = as_arrays(x), np.asarray(y)
     keep = finite_rows(x, y)
     flat_all = _flat(x)
     y_all = np.asarray(y, np.float64).reshape(len(y), -1)

@@ -86,8 +86,9 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
     """The doctor's diagnosis of `model` on data (x, y) as the user has it.
 
     Args:
-        model: a Keras 3 model with one input and one output.
-        x: inputs, shape (n, *model input shape); rows with NaN/inf are counted (cause
+        model: a Keras 3 model with one output (and one input or several).
+        x: inputs, shape (n, *model input shape), or a list of such arrays, one per input;
+            rows with NaN/inf are counted (cause
             non_finite_data) and left out of the measurements.
         y: targets as the model was trained on them: 0/1, integer labels, one-hot rows,
             -1/1, or floats for regression.
@@ -105,12 +106,12 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
         evidence.DoctorInputError: data the model cannot be measured on.
     """
     facts = facts or ev.model_facts(model)
-    x, y = np.asarray(x), np.asarray(y)
-    ev.check_data(x, y, facts, tuple(model.inputs[0].shape))
+    x, y = ev.as_arrays(x), np.asarray(y)
+    ev.check_data(x, y, facts, input_shapes(model))
     data = ev.data_facts(x, y, facts["task"], facts["output_units"])
     finite = np.flatnonzero(ev.finite_rows(x, y))
     rows = finite[ev.sample_rows(len(finite), max_rows)]
-    net = ev.network_facts(model, x[rows], y[rows], facts, threshold=threshold)
+    net = ev.network_facts(model, ev.take(x, rows), y[rows], facts, threshold=threshold)
     causes = rank_causes(facts, data, net, history)
     report = {
         "collapsed": net["kind"] != "none",
@@ -125,6 +126,12 @@ def diagnose(model, x, y, threshold=metrics.COLLAPSE_THRESHOLD, max_rows=ev.MAX_
     }
     report["summary"] = summary_line(report)
     return Diagnosis(jsonable(report))
+
+
+def input_shapes(model):
+    """The model's input shape, or a list of them for a model with several inputs."""
+    shapes = [tuple(t.shape) for t in model.inputs]
+    return shapes[0] if len(shapes) == 1 else shapes
 
 
 class Diagnosis(dict):

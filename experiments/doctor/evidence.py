@@ -24,11 +24,14 @@ import numpy as np
 
 from experiments import metrics
 from experiments.doctor.data_facts import (  # noqa: F401
+    as_arrays,
     check_data,
     data_facts,
     finite_rows,
+    is_multi,
     label_predictability,
     labels_of,
+    take,
 )
 from experiments.doctor.probe import Prober
 from experiments.doctor.structure import (  # noqa: F401
@@ -183,10 +186,10 @@ def model_facts(model):
         pair), optimizer, learning_rate, momentum, max_l1, max_l2, max_dropout,
         batchnorm_layers, same_value_init, notes.
     """
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    if len(model.outputs) != 1:
         raise DoctorInputError(
-            f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; the "
-            "doctor reads models with one input and one output")
+            f"the model has {len(model.outputs)} outputs; the doctor reads models with one "
+            "output")
     notes = []
     leaves = leaf_layers(model)
     layers = [_layer_row(layer) for layer in leaves]
@@ -323,7 +326,7 @@ def network_facts(model, x, y, facts, prober=None, threshold=metrics.COLLAPSE_TH
 
 
 def _network_facts(model, x, y, facts, prober, threshold, gradients):
-    x = np.asarray(x, dtype=np.float32)
+    x = take(x, slice(None), np.float32)
     measured = interpret(y, facts)
     variables = model.weights
     weights = [np.asarray(w) for w in variables]  # each variable read once

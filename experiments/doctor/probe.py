@@ -337,10 +337,12 @@ class Prober:
 
     def read(self, x, y, gradients=True, values=None):
         """A Reading of the model on rows x (targets y as the user gives them)."""
-        if self.chain is not None and self._fits_chain(y):
+        multi = isinstance(x, (list, tuple))
+        n = len(x[0]) if multi else len(x)
+        if self.chain is not None and not multi and self._fits_chain(y):
             return self._read_chain(x, y, gradients, values)
         notes = []
-        x_in = tf.constant(x)
+        x_in = [tf.constant(a) for a in x] if multi else tf.constant(x)
         try:
             out, record, grads, names = self._forward(x_in, y, gradients)
         except Exception as exc:  # a loss that does not accept these targets
@@ -349,7 +351,7 @@ class Prober:
             notes.append(f"gradients not measured: the loss does not take y as given "
                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")
             out, record, grads, names = self._forward(x_in, y, False)
-        outputs = _array(out).astype(np.float64).reshape(len(x), -1)
+        outputs = _array(out).astype(np.float64).reshape(n, -1)
         outputs = targets.as_probabilities(outputs, self.facts)
         reading = Reading(outputs=outputs, notes=notes)
         for layer, source, name in unit_layers(record, out if not isinstance(
@@ -378,10 +380,10 @@ class Prober:
                 reading.notes.append(f"{layer.name} ({kind}) not measured: "
                                      f"{type(exc).__name__}")
         if self.has_batchnorm:
-            reading.batch_stats_outputs = self._batch_statistics_pass(x_in)
+            reading.batch_stats_outputs = self._batch_statistics_pass(x_in, n)
         return reading
 
-    def _batch_statistics_pass(self, x):
+    def _batch_statistics_pass(self, x, n):
         """Outputs with every BatchNormalization layer normalizing by the statistics of these
         rows (as in training) and dropout off; the moving statistics are left as they were."""
         bns = [layer for layer in leaf_layers(self.model)
@@ -401,7 +403,7 @@ class Prober:
             with recording(self.model, [], edit=edit):
                 out = self.model(x, training=False)
             return targets.as_probabilities(
-                _array(out).astype(np.float64).reshape(len(x), -1), self.facts)
+                _array(out).astype(np.float64).reshape(n, -1), self.facts)
         except Exception:  # noqa: BLE001 - the comparison is evidence, never required
             return None
         finally:
