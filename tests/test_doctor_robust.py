@@ -264,8 +264,8 @@ def test_batchnorm_moving_statistics_that_never_settled():
 
 
 def test_try_fixes_on_a_cnn_with_softmax_over_one_unit():
-    from experiments.doctor.fixes import applicable_changes, try_fixes
     from experiments.doctor import evidence as ev
+    from experiments.doctor.fixes import applicable_changes, try_fixes
 
     rng = np.random.default_rng(0)
     y = np.arange(120) % 2

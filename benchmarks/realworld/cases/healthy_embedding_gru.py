@@ -15,11 +15,11 @@ Original code, relevant lines:
     model.add(Activation('sigmoid'))
     model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
     model.fit(x_train, y_train, batch_size=batch_size, nb_epoch=15, validation_data=...)
-Port: IMDB replaced by offline_data.tokens(1200, length=40, vocab=2000) (token ids, binary
+Port: IMDB replaced by offline_data.tokens(1000, length=40, vocab=2000) (token ids, binary
 labels), re-padded at the front as pad_sequences does; max_features 20000 -> 2000 (the offline
 vocabulary), maxlen 80 -> 40; LSTM swapped for GRU as the comment suggests (dropout_W/dropout_U
 -> dropout/recurrent_dropout; Embedding's old dropout argument has no Keras 3 equivalent and
-is dropped); 15 epochs reduced to 4.
+is dropped); 15 epochs reduced to 3.
 """
 
 import keras
@@ -50,7 +50,7 @@ def _pad_front(x):
 def build(seed):
     """Embedding + GRU sentiment classifier on generated token sequences."""
     keras.utils.set_random_seed(seed)
-    x, y = offline_data.tokens(1200, length=40, vocab=2000, seed=seed)
+    x, y = offline_data.tokens(1000, length=40, vocab=2000, seed=seed)
     x = _pad_front(x)
     model = keras.Sequential([
         keras.Input(shape=(40,), dtype="int32"),
@@ -60,4 +60,4 @@ def build(seed):
         keras.layers.Activation("sigmoid"),
     ])
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model, x, y, {"batch_size": 32, "epochs": 4}
+    return model, x, y, {"batch_size": 32, "epochs": 3}

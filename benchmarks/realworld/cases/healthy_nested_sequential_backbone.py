@@ -19,7 +19,7 @@ Original code, relevant lines:
     loss=keras.losses.SparseCategoricalCrossentropy(),
     optimizer=keras.optimizers.Adam(learning_rate=1e-3),
     model.fit(x_train, y_train, batch_size=batch_size, epochs=1, validation_split=0.15)
-Port: MNIST replaced by offline_data.cifar_like(1000) (32x32x3, scaled / 255); the subclassed
+Port: MNIST replaced by offline_data.cifar_like(1200) (32x32x3, scaled / 255); the subclassed
 wrapper written as a functional model with the built-in Dropout and Dense layers; filters
 64/64/128/128 reduced to 16/16/32/32; 1 epoch raised to 14; batch 128 lowered to 32.
 """
@@ -43,7 +43,7 @@ CASE = {
 def build(seed):
     """Functional model around a nested Sequential conv backbone, CIFAR-like images."""
     keras.utils.set_random_seed(seed)
-    x, y = offline_data.cifar_like(1000, seed=seed)
+    x, y = offline_data.cifar_like(1200, seed=seed)
     x = x.astype("float32") / 255.0
     conv_base = keras.Sequential([
         keras.layers.Conv2D(16, kernel_size=(3, 3), activation="relu"),

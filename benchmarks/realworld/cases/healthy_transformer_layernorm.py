@@ -80,7 +80,7 @@ def _encoder(inputs, head_size, num_heads, ff_dim, dropout=0):
 def build(seed):
     """Two small Transformer encoder blocks with LayerNormalization, two classes."""
     keras.utils.set_random_seed(seed)
-    x, y = _series(1000, 50, 4, seed)
+    x, y = _series(800, 50, 4, seed)
     inputs = keras.Input(shape=(50, 4))
     h = inputs
     for _ in range(2):

@@ -24,7 +24,6 @@ the first epoch).
 """
 
 import keras
-import numpy as np
 
 from benchmarks.realworld import offline_data
 

@@ -27,7 +27,6 @@ first step).
 """
 
 import keras
-import numpy as np
 
 from benchmarks.realworld import offline_data
 
