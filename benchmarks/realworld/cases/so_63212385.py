@@ -66,7 +66,7 @@ def build(seed):
     x = x.reshape(-1, *SHAPE).astype("float32")
     l2 = keras.regularizers.l2
     layers = [keras.Input(SHAPE)]
-    for block in range(2):
+    for _block in range(2):
         for _ in range(2):
             layers += _conv_channels_first(l2)
             layers.append(keras.layers.MaxPooling3D(pool_size=(2, 2, 2)))
