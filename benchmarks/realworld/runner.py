@@ -25,7 +25,6 @@ with the current rules.
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import math
 import os
@@ -33,6 +32,8 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+from benchmarks.realworld.check_case import load_case  # noqa: F401 - the one case loader
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -49,13 +50,6 @@ def split_of(case_id):
 
 def case_paths():
     return sorted(p for p in CASES.glob("*.py") if p.name != "__init__.py")
-
-
-def load_case(path):
-    spec = importlib.util.spec_from_file_location(f"realworld_case_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def file_hash(path):
@@ -131,7 +125,6 @@ def autotrainer_rules(model, x, y, fit):
 def run_case(path, seed):
     """Train one case and return its record (never raises)."""
     import keras
-    import numpy as np
 
     from benchmarks.realworld.check_case import symptom
     from experiments.doctor import diagnose
@@ -186,7 +179,6 @@ def run_case(path, seed):
                        "net": report["measurements"]}
     rec["kind"] = report["kind"]
     rec["causes"] = [c["cause"] for c in report["causes"][:5]]
-    del np
     return rec
 
 

@@ -13,7 +13,6 @@ Example:
 """
 
 import contextlib
-import math
 from dataclasses import dataclass, field
 
 import keras
@@ -443,7 +442,3 @@ class Prober:
 
 def _is_embedding_weight(name):
     return "embedding" in name.lower()
-
-
-def finite(value):
-    return value is not None and math.isfinite(value)
