@@ -1,63 +1,65 @@
 """The claims section of a sweep's report, and claims.csv beside it.
 
-One block of rows per claim, one row per level: the outcome the claim predicts, networks per
-arm and pairs, exact rate intervals, the paired effect with its interval and Holm-corrected p,
-the level's verdict (with the pairs that would resolve an inconclusive one), the mechanism and
-the claim's verdict. Every number comes from `analysis.claims.claims_table`.
+The section opens with one forest plot (every claim's pooled paired effect with its interval,
+coloured by verdict, the exploration and the confirmation run side by side), then one folded
+block per claim: its verdict in both runs, which levels hold what, and the per-level table
+(rates, the paired effect with the interval the verdict used, the Holm-adjusted p, the
+secondary outcome, collapse rates at several thresholds, the mechanism). Every number comes
+from `analysis.claims.claims_table` (and `claims.with_confirmation`).
 """
 
 import html
 import math
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
-from analysis import claims, stats, style
+from analysis import claims, outcomes, style
 
 CSV_NAME = "claims.csv"
 
 CSS = """
-table.claims { width: 100%; font-size: 0.82rem; }
+details.claim { border-top: 2px solid #bbb; padding: 0.3rem 0; }
+details.claim > summary { cursor: pointer; font-size: 0.9rem; }
+table.claims { width: 100%; font-size: 0.8rem; margin: 0.4rem 0 0.8rem; }
 table.claims td { vertical-align: top; }
-table.claims td.claim { min-width: 14rem; }
 .sub, .reason { color: #555; font-size: 0.76rem; font-weight: normal; }
-table.claims tbody.claim { border-top: 2px solid #bbb; }
-span.verdict, span.level-verdict { font-weight: 600; white-space: nowrap; }
+span.verdict, span.level-verdict { font-weight: 600; white-space: nowrap; padding: 0 0.3rem; }
 span.ci { white-space: nowrap; font-size: 0.78rem; }
-td.level { min-width: 7rem; }
-td.verdict-cell { text-align: left; min-width: 9rem; }
 p.rule { font-size: 0.86rem; color: #333; background: #f6f6f6; padding: 0.6rem 0.8rem; }
 """ + "".join(
-    f"td.v-{word.replace(' ', '-')} {{ background: {color}; }}\n"
+    f".v-{word.replace(' ', '-')} {{ background: {color}; }}\n"
     for word, color in style.VERDICT_COLORS.items()
 )
 
-HEADERS = [
-    "claim (cause vs control)",
-    "level",
-    "cause: rate",
-    "control: rate",
-    "paired effect (cause - control)",
-    "level verdict",
-    "mechanism: median, cause vs control",
-    "claim verdict",
-]
-TEXT_COLUMNS = (0, 1, 5, 6, 7)
+HEADERS = ["level", "cause: rate", "control: rate", "paired effect (cause - control)",
+           "verdict: exploration", "confirmation", "secondary outcome",
+           "collapse rate at spread < 0.001 / 0.01 / 0.05 / 0.1", "mechanism"]
 
 
 def _finite(value):
-    return value is not None and not pd.isna(value) and math.isfinite(float(value))
+    try:
+        return value is not None and not pd.isna(value) and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
-def _interval(low, high, signed=False):
+def _interval(low, high, signed=False, digits=0):
     if not (_finite(low) and _finite(high)):
         return "[n/a]"
-    fmt = "{:+.0%}" if signed else "{:.0%}"
+    fmt = f"{{:+.{digits}%}}" if signed else f"{{:.{digits}%}}"
     return f"[{fmt.format(low)}, {fmt.format(high)}]"
+
+
+def _word(word, tag="span", cls="verdict"):
+    word = str(word)
+    return f'<{tag} class="{cls} v-{word.replace(" ", "-")}">{html.escape(word)}</{tag}>'
 
 
 def _rate_cell(r, arm):
     n = r[f"n_{arm}"]
-    if not n:
+    if not _finite(n) or not n:
         return "no rows"
     lines = [
         f"<strong>{style.format_rate(r[f'rate_{arm}'])}</strong>",
@@ -67,27 +69,64 @@ def _rate_cell(r, arm):
     diverged = r[f"diverged_{arm}"]
     if r["outcome"] != "diverged" and _finite(diverged) and diverged > 0:
         lines.append(f'<span class="sub">{style.format_rate(diverged)} diverged</span>')
-    if r["outcome"] == "decision_collapsed" and _finite(r[f"score_{arm}"]):
-        lines.append(f'<span class="sub">balanced accuracy {r[f"score_{arm}"]:.2f}</span>')
     return "<br>".join(lines)
 
 
 def _effect_cell(r):
     if not _finite(r["effect"]):
         return "no pairs"
-    p = f"p = {r['p_holm']:.2g} (Holm)" if _finite(r["p_holm"]) else ""
-    pairs = f"{int(r['n_pairs'])} pairs" if r["n_pairs"] else r["test"]
-    return (f'<strong>{r["effect"]:+.0%}</strong><br>'
-            f'<span class="ci">{_interval(r["effect_low"], r["effect_high"], signed=True)}</span>'
-            f'<br><span class="sub">{html.escape(pairs)}; {p}</span>')
+    lines = [f"<strong>{r['effect']:+.0%}</strong>"]
+    if _finite(r["effect_low"]):
+        level = (f"{r['interval_confidence']:.4%} (Holm)" if _finite(r["interval_confidence"])
+                 else "")
+        lines.append(f'<span class="ci">{_interval(r["effect_low"], r["effect_high"], True)}'
+                     f"</span> <span class=\"sub\">{level}</span>")
+    sub = f"{int(r['n_pairs'])} pairs"
+    if _finite(r["p_holm"]):
+        sub += f"; p = {r['p_holm']:.2g} (Holm)"
+    lines.append(f'<span class="sub">{html.escape(sub)}</span>')
+    return "<br>".join(lines)
 
 
 def _level_cell(r):
     word = r["level_verdict"]
-    text = f'<span class="level-verdict">{html.escape(word)}</span>'
+    text = _word(word, cls="level-verdict")
     if word == claims.INCONCLUSIVE and _finite(r["pairs_needed"]):
         text += f'<br><span class="sub">~{int(r["pairs_needed"])} pairs would resolve it</span>'
+    if r["level_reason"]:
+        text += f'<br><span class="sub">{html.escape(r["level_reason"])}</span>'
     return text
+
+
+def _confirm_cell(r):
+    word = r.get("confirm_level_verdict", claims.NOT_RUN)
+    text = _word(word, cls="level-verdict")
+    if _finite(r.get("confirm_effect")):
+        text += (f"<br>{r['confirm_effect']:+.0%} "
+                 f'<span class="ci">{_interval(r["confirm_low"], r["confirm_high"], True)}</span>')
+    return text
+
+
+def _secondary_cell(r):
+    name = r["secondary"]
+    if not isinstance(name, str) or not _finite(r["secondary_cause"]):
+        return "\u2014"
+    label = style.display_name(name)
+    text = f"{html.escape(label)}: {r['secondary_cause']:.3g} vs {r['secondary_control']:.3g}"
+    if _finite(r["secondary_difference"]):
+        text += (f'<br><span class="sub">paired mean difference '
+                 f"{r['secondary_difference']:+.3f} "
+                 f"[{r['secondary_low']:+.3f}, {r['secondary_high']:+.3f}]</span>")
+    return text
+
+
+def _thresholds_cell(r):
+    parts = []
+    for arm in ("cause", "control"):
+        values = [r.get(f"collapse_{arm}_{t:g}") for t in outcomes.THRESHOLDS]
+        shown = " / ".join(f"{v:.0%}" if _finite(v) else "n/a" for v in values)
+        parts.append(f"{arm}: {shown}")
+    return "<br>".join(f'<span class="sub">{p}</span>' for p in parts)
 
 
 def _distinct(a, b):
@@ -102,110 +141,143 @@ def _distinct(a, b):
 def _mechanism_cell(r):
     if not isinstance(r["mechanism"], str) or not r["mechanism"]:
         return "\u2014"
-    word = r["mechanism_verdict"] or stats.NO_DATA
     parts = []
     if _finite(r["mechanism_cause"]) and _finite(r["mechanism_control"]):
         cause, control = _distinct(r["mechanism_cause"], r["mechanism_control"])
         parts.append(f"{cause} vs {control}")
-    parts.append(f'<span class="sub">{html.escape(word)}</span>')
+    parts.append(f'<span class="sub">{html.escape(r["mechanism_verdict"] or "no data")}</span>')
     if _finite(r["mechanism_nonfinite"]) and r["mechanism_nonfinite"] > 0:
         parts.append(f'<span class="sub">{int(r["mechanism_nonfinite"])} non-finite values '
                      "(e.g. every unit dead)</span>")
     return "<br>".join(parts)
 
 
-def _claim_cell(r):
+def _level_rows(block):
+    rows = []
+    for _, r in block.iterrows():
+        cells = [html.escape(r["level_text"] or "all"), _rate_cell(r, "cause"),
+                 _rate_cell(r, "control"), _effect_cell(r), _level_cell(r), _confirm_cell(r),
+                 _secondary_cell(r), _thresholds_cell(r), _mechanism_cell(r)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+    return (f'<table class="claims"><thead><tr>{head}</tr></thead><tbody>\n'
+            + "\n".join(rows) + "\n</tbody></table>")
+
+
+def _claim_block(block, tuned):
+    r = block.iloc[0]
     e = html.escape
-    lines = [f"<strong>{e(r['text'])}</strong>"]
+    summary = (f"<summary><strong>{e(r['text'])}</strong> {_word(r['verdict'])} "
+               f"{_word(r.get('confirm_verdict', claims.NOT_RUN))}"
+               + (" <em>settled</em>" if bool(r.get("settled")) else "") + "</summary>")
     if r["verdict"] == claims.DROPPED:
-        return "<br>".join(lines)
-    lines.append(f'<span class="sub">cause: {e(r["cause_text"])}</span>')
-    lines.append(f'<span class="sub">control: {e(r["control_text"])}</span>')
-    lines.append(f'<span class="sub">outcome: {e(style.display_name(r["outcome"]))}</span>')
+        return f'<details class="claim">{summary}<p>{e(r["reason"])}</p></details>'
+    lines = [f'<p class="sub">claim id <code>{e(r["claim"])}</code>; exploration, then '
+             "confirmation verdict"]
+    if r["kind"] == claims.DIAGNOSTIC:
+        lines.append(f"; flagged: {e(r['cause_text'])}. Scored against collapsed on "
+                     f"{int(r['n_cause'] + r['n_control'])} distinct networks: "
+                     f"{e(r['reason'])}</p>")
+        return f'<details class="claim">{summary}{"".join(lines)}</details>'
+    lines.append(f". Cause: {e(r['cause_text'])}; control: {e(r['control_text'])}; outcome: "
+                 f"{e(style.display_name(r['outcome']))}")
     if isinstance(r["mechanism"], str) and r["mechanism"]:
-        lines.append(
-            f'<span class="sub">mechanism: {e(style.display_name(r["mechanism"]))} '
-            f"({e(r['mechanism_direction'])} with the cause)</span>"
-        )
-    return "<br>".join(lines)
+        lines.append(f"; mechanism: {e(style.display_name(r['mechanism']))} "
+                     f"({e(r['mechanism_direction'])} with the cause)")
+    if _finite(r["n_excluded"]) and r["n_excluded"]:
+        lines.append(f"; {int(r['n_excluded'])} networks set apart (born dead)")
+    lines.append(f".<br>Levels: {e(str(r['verdict_counts']))}. {e(str(r['reason']))}</p>")
+    if tuned:
+        lines.append(f'<p class="sub">tuned control: {e(tuned)}</p>')
+    return (f'<details class="claim">{summary}{"".join(lines)}{_level_rows(block)}'
+            "</details>")
 
 
-def _verdict_cell(r, span):
-    word = r["verdict"]
-    extra = ""
-    if span > 1 and _finite(r["combined_effect"]):
-        extra = (f'<br><span class="sub">all levels pooled: {r["combined_effect"]:+.0%} '
-                 f"{_interval(r['combined_low'], r['combined_high'], signed=True)}</span>")
-    return (f'<td class="verdict-cell v-{word.replace(" ", "-")}" rowspan="{span}">'
-            f'<span class="verdict">{html.escape(word)}</span><br>'
-            f'<span class="reason">{html.escape(str(r["reason"]))}</span>{extra}</td>')
+def forest_figure(table):
+    """One row per tested claim: pooled paired effect with its 95% interval, exploration
+    (circle) and confirmation (square), coloured by each run's claim verdict."""
+    first = table[(table["kind"] == claims.CONTRAST) & (table["verdict"] != claims.DROPPED)]
+    first = first.drop_duplicates("claim")
+    n = max(len(first), 1)
+    fig, ax = plt.subplots(figsize=(9, 0.34 * n + 1.4), layout="constrained")
+    margin = table.attrs.get("rule", {}).get("margin", claims.verdicts.MARGIN)
+    ax.axvspan(-margin, margin, color="#edf2f7", zorder=0, label=f"\u00b1{margin:.0%} margin")
+    ax.axvline(0, color="#718096", linewidth=0.8)
+    y = np.arange(len(first))[::-1]
+    for offset, prefix, verdict_col, marker, label in (
+            (0.17, "pooled", "verdict", "o", "exploration"),
+            (-0.17, "confirm_pooled", "confirm_verdict", "s", "confirmation")):
+        effect = pd.to_numeric(first.get(f"{prefix}_effect"), errors="coerce")
+        if effect is None or effect.isna().all():
+            continue
+        low = pd.to_numeric(first[f"{prefix}_low"], errors="coerce").to_numpy()
+        high = pd.to_numeric(first[f"{prefix}_high"], errors="coerce").to_numpy()
+        colors = [style.VERDICT_MARKERS.get(v, "#a0aec0") for v in first[verdict_col]]
+        values = effect.to_numpy()
+        ax.hlines(y + offset, low, high, colors=colors, linewidth=1.6)
+        ax.scatter(values, y + offset, c=colors, marker=marker, s=28, zorder=3, label=label)
+    ax.set_yticks(y, [f"{cid}" for cid in first["claim"]], fontsize=8)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel("pooled paired effect: cause rate - control rate (95% interval)")
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, label=w)
+               for w, c in style.VERDICT_MARKERS.items()
+               if w in set(first["verdict"]) | set(first.get("confirm_verdict", []))]
+    ax.legend(handles=handles + ax.get_legend_handles_labels()[0][:3], fontsize=7,
+              loc="lower right", ncol=2)
+    return fig
 
 
-def claims_table_html(table):
-    """The claims table: one block of rows per claim, one row per level.
+def _counts(words):
+    words = list(words)
+    return ", ".join(f"{words.count(w)} {w}" for w in claims.VERDICTS if w in words)
+
+
+def claims_section(table, figures=None):
+    """The report's first section: verdict counts, the forest plot, one block per claim and
+    the rule.
 
     Args:
-        table: Output of `claims.claims_table`.
+        table: `claims.with_confirmation(claims.claims_table(...), confirm)` (a plain
+            claims_table is shown as an exploration without confirmation).
+        figures: A FigureWriter for the forest plot (None: no plot).
     """
-    text_css = ' class="text"'
-    head = "".join(
-        f"<th{text_css if i in TEXT_COLUMNS else ''}>{html.escape(h)}</th>"
-        for i, h in enumerate(HEADERS)
-    )
-    bodies = []
-    for cid, block in table.groupby("claim", sort=False):
-        rows = []
-        span = len(block)
-        for i, (_, r) in enumerate(block.iterrows()):
-            cells = []
-            if i == 0:
-                cells.append(f'<td class="text claim" rowspan="{span}">{_claim_cell(r)}</td>')
-            if r["verdict"] == claims.DROPPED:
-                cells.append('<td class="text level" colspan="6">not tested</td>')
-            else:
-                cells += [
-                    f'<td class="text level">{html.escape(r["level_text"] or "all")}</td>',
-                    f"<td>{_rate_cell(r, 'cause')}</td>",
-                    f"<td>{_rate_cell(r, 'control')}</td>",
-                    f"<td>{_effect_cell(r)}</td>",
-                    f'<td class="text">{_level_cell(r)}</td>',
-                    f'<td class="text">{_mechanism_cell(r)}</td>',
-                ]
-            if i == 0:
-                cells.append(_verdict_cell(r, span))
-            rows.append("<tr>" + "".join(cells) + "</tr>")
-        bodies.append(f'<tbody class="claim" data-claim="{html.escape(cid)}">\n'
-                      + "\n".join(rows) + "\n</tbody>")
-    return ('<table class="claims" id="claims-table">\n'
-            f"<thead><tr>{head}</tr></thead>\n" + "\n".join(bodies) + "\n</table>")
-
-
-def claims_section(table):
-    """The report's first section: the verdict counts, the table and the rule."""
-    verdicts = claims.claim_verdicts(table)
-    counts = ", ".join(
-        f"{sum(v == word for v in verdicts.values())} {word}"
-        for word in claims.VERDICTS
-        if any(v == word for v in verdicts.values())
-    )
-    tested = table[table["verdict"] != claims.DROPPED]
-    return "\n".join([
+    if "confirm_verdict" not in table:
+        table = claims.with_confirmation(table, None)
+    first = table.drop_duplicates("claim")
+    rule = table.attrs.get("rule", {})
+    tuned = table.attrs.get("tuned", {})
+    tested = table[~table["verdict"].isin([claims.DROPPED, claims.DIAGNOSTIC_WORD])]
+    settled = int(first["settled"].sum())
+    parts = [
         '<section id="claims">',
         "<h2>Claims: what the measurements say</h2>",
-        f"<p>{len(verdicts)} claim{'s' if len(verdicts) != 1 else ''}: {html.escape(counts)}. "
+        f"<p>{len(first)} claims. Exploration: {html.escape(_counts(first['verdict']))}. "
+        f"Confirmation: {html.escape(_counts(first['confirm_verdict']))}. {settled} settled "
+        "(the same verdict in both runs). "
         f"{int(tested['n_cause'].sum() + tested['n_control'].sum())} network results over "
         f"{len(tested)} levels (a control arm shared by several levels is counted at each). "
-        "Each level compares networks trained with the cause against paired controls; every "
-        "number and verdict is computed from the rows of this sweep and is also in "
-        f"<code>{CSV_NAME}</code>. Brackets: 95% intervals.</p>",
-        claims_table_html(table),
-        f'<p class="rule" id="verdict-rule">{html.escape(claims.rule_description())}</p>',
-        "</section>",
-    ])
+        "Every number and verdict is computed from the rows and is also in "
+        f"<code>{CSV_NAME}</code>.</p>",
+    ]
+    if figures is not None and len(tested):
+        fig = forest_figure(table)
+        parts.append('<div class="figures">' + figures.add(
+            fig, "claims_forest", "forest plot of every claim's paired effect",
+            "Each claim's levels pooled (descriptive: the verdict comes from the levels). "
+            "Circle: exploration; square: confirmation; colour: that run's verdict; grey band: "
+            "the equivalence margin.", wide=True) + "</div>")
+    for cid, block in table.groupby("claim", sort=False):
+        parts.append(_claim_block(block, tuned.get(cid, "")))
+    parts.append(f'<p class="rule" id="verdict-rule">'
+                 f"{html.escape(claims.rule_description(**rule))}</p>")
+    parts.append("</section>")
+    return "\n".join(parts)
 
 
 def write_claims_csv(table, folder):
     """Write `<folder>/claims.csv`: one row per claim and level (claims.CSV_COLUMNS)."""
+    if "confirm_verdict" not in table:
+        table = claims.with_confirmation(table, None)
     path = folder / CSV_NAME
     partial = folder / f".{CSV_NAME}.tmp"
     table[claims.CSV_COLUMNS].to_csv(partial, index=False)
@@ -219,15 +291,17 @@ def _md_rate(r, arm):
 
 
 def markdown_levels(table):
-    """The claims table as Markdown, one row per claim and level (for docs and READMEs)."""
-    lines = ["| claim | level | outcome | pairs | cause | control | effect [95% CI] | "
-             "p (Holm) | level verdict | mechanism | claim verdict |",
+    """The claims table as Markdown, one row per claim and level (for docs)."""
+    if "confirm_verdict" not in table:
+        table = claims.with_confirmation(table, None)
+    lines = ["| claim | level | outcome | pairs | cause | control | effect [interval] | "
+             "p (Holm) | exploration | confirmation | secondary (paired difference) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for _, block in table.groupby("claim", sort=False):
         for i, (_, r) in enumerate(block.iterrows()):
             first = i == 0
-            if r["verdict"] == claims.DROPPED:
-                lines.append(f"| {r['text']} | | | | | | | | | | dropped: {r['reason']} |")
+            if r["verdict"] in (claims.DROPPED, claims.DIAGNOSTIC_WORD):
+                lines.append(f"| {r['claim']} | | | | | | | | {r['verdict']} | | {r['reason']} |")
                 continue
             effect = (f"{r['effect']:+.0%} {_interval(r['effect_low'], r['effect_high'], True)}"
                       if _finite(r["effect"]) else "n/a")
@@ -235,40 +309,36 @@ def markdown_levels(table):
             level = r["level_verdict"]
             if level == claims.INCONCLUSIVE and _finite(r["pairs_needed"]):
                 level += f" (~{int(r['pairs_needed'])} pairs)"
-            mech = ""
-            if isinstance(r["mechanism"], str) and r["mechanism"]:
-                mech = r["mechanism_verdict"]
-                if _finite(r["mechanism_cause"]) and _finite(r["mechanism_control"]):
-                    a, b = _distinct(r["mechanism_cause"], r["mechanism_control"])
-                    mech = f"{r['mechanism']}: {a} vs {b}, {mech}"
+            if r["level_reason"]:
+                level += f" ({r['level_reason']})"
+            second = ""
+            if _finite(r["secondary_difference"]):
+                second = (f"{r['secondary']}: {r['secondary_difference']:+.3f} "
+                          f"[{r['secondary_low']:+.3f}, {r['secondary_high']:+.3f}]")
+            pairs = int(r["n_pairs"]) if _finite(r["n_pairs"]) else 0
             lines.append(
-                f"| {r['text'] if first else ''} | {r['level_text'] or 'all'} | "
-                f"{r['outcome'] if first else ''} | {int(r['n_pairs']) or r['test']} | "
-                f"{_md_rate(r, 'cause')} | {_md_rate(r, 'control')} | {effect} | {p} | {level} | "
-                f"{mech} | {r['verdict'] if first else ''} |")
+                f"| {r['claim'] if first else ''} | {r['level_text'] or 'all'} | "
+                f"{r['outcome'] if first else ''} | {pairs} | {_md_rate(r, 'cause')} | "
+                f"{_md_rate(r, 'control')} | {effect} | {p} | {level} | "
+                f"{r['confirm_level_verdict']} | {second} |")
     return "\n".join(lines) + "\n"
 
 
 def markdown_summary(table):
-    """One Markdown row per claim: outcome, levels, networks, pooled effect and the verdict."""
-    lines = ["| claim | outcome | levels supported / tested | pairs | pooled effect [95% CI] "
-             "| verdict | why |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    """One Markdown row per claim: outcome, level verdict counts, pooled effect, verdicts."""
+    if "confirm_verdict" not in table:
+        table = claims.with_confirmation(table, None)
+    lines = ["| claim | outcome | levels | pooled effect [95%] | exploration | confirmation | "
+             "settled |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for _, block in table.groupby("claim", sort=False):
         r = block.iloc[0]
-        if r["verdict"] == claims.DROPPED:
-            lines.append(f"| {r['text']} | | | | | dropped | {r['reason']} |")
+        if r["verdict"] in (claims.DROPPED, claims.DIAGNOSTIC_WORD):
+            lines.append(f"| {r['text']} | | | | {r['verdict']}: {r['reason']} | | |")
             continue
-        supported = int((block["level_verdict"] == claims.SUPPORTED).sum())
-        pooled = r if len(block) == 1 else None
-        if pooled is not None:
-            effect = (f"{r['effect']:+.0%} {_interval(r['effect_low'], r['effect_high'], True)}"
-                      if _finite(r["effect"]) else "n/a")
-        elif _finite(r["combined_effect"]):
-            effect = (f"{r['combined_effect']:+.0%} "
-                      f"{_interval(r['combined_low'], r['combined_high'], True)}")
-        else:
-            effect = "n/a"
-        pairs = int(block["n_pairs"].sum())
-        lines.append(f"| {r['text']} | {r['outcome']} | {supported} / {len(block)} | "
-                     f"{pairs} | {effect} | **{r['verdict']}** | {r['reason']} |")
+        effect = (f"{r['pooled_effect']:+.0%} "
+                  f"{_interval(r['pooled_low'], r['pooled_high'], True)}"
+                  if _finite(r["pooled_effect"]) else "n/a")
+        lines.append(f"| {r['text']} | {r['outcome']} | {r['verdict_counts']} | {effect} | "
+                     f"**{r['verdict']}** | **{r['confirm_verdict']}** | "
+                     f"{'yes' if r['settled'] else 'no'} |")
     return "\n".join(lines) + "\n"

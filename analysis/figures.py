@@ -22,7 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from analysis import style  # noqa: E402
 
 # Figures a report writes; removed before a new report so none is left from an older one.
-STALE_FIGURES = ["heatmap_*.png", "bars_*.png", "importance.png", "curves_*.png"]
+STALE_FIGURES = ["heatmap_*.png", "bars_*.png", "importance.png", "curves_*.png",
+                 "claims_forest.png"]
 
 
 def can_fork():

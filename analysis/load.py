@@ -111,6 +111,42 @@ def load_history(sweep_dir):
     return df
 
 
+def _multirun_config(sweep_dir):
+    path = Path(sweep_dir) / MULTIRUN_CONFIG
+    if not path.is_file():
+        return {}
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return config if isinstance(config, dict) else {}
+
+
+RULE_KEYS = ("alpha", "margin", "learn_margin")
+
+
+def load_rule(sweep_dir):
+    """The verdict rule a preset states (`verdict_rule`: alpha, margin, learn_margin), as
+    keyword arguments of `claims.claims_table`; {} when the preset does not say.
+
+    Raises:
+        ValueError: a key that is not a rule setting, or a value that is not a number in (0, 1).
+    """
+    rule = _multirun_config(sweep_dir).get("verdict_rule") or {}
+    if not isinstance(rule, dict):
+        raise ValueError(f"verdict_rule={rule!r}: must be a mapping of {', '.join(RULE_KEYS)}")
+    for key, value in rule.items():
+        if key not in RULE_KEYS:
+            raise ValueError(f"verdict_rule.{key}: unknown; allowed: {', '.join(RULE_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ValueError(f"verdict_rule.{key}={value!r}: must be a number in (0, 1)")
+    return {key: float(value) for key, value in rule.items()}
+
+
+def load_confirms(sweep_dir):
+    """The exploration folder a confirmation sweep confirms (`confirms` in its preset), as a
+    Path relative to the working directory the sweep ran from, or None."""
+    value = _multirun_config(sweep_dir).get("confirms")
+    return Path(value) if value else None
+
+
 def load_claims(sweep_dir):
     """The claims a sweep tests: the top-level `claims` list of `<sweep_dir>/multirun.yaml`.
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis import aggregate, claims, claims_report, html_table, plots, reproduction, style
 from analysis.figures import FigureWriter
-from analysis.load import load_claims, load_history, load_runs
+from analysis.load import load_claims, load_confirms, load_history, load_rule, load_runs
 
 FIGURE_DIR = "figures"
 REPORT_NAME = "report.html"
@@ -552,15 +552,41 @@ def _curves_section(checked, groups, history, figures):
     return "\n".join(parts)
 
 
-def _evaluate_claims(df, raw_claims):
-    """(claims table, checked claims, id -> (cause, control)), or an error text."""
+def _evaluate_claims(df, raw_claims, rule=None, explore=None):
+    """(claims table, checked claims, id -> (cause, control)), or an error text.
+
+    `explore`: (runs, claims, rule) of the exploration sweep this one confirms: the table is
+    then the exploration's with this sweep's verdicts as the confirmation.
+    """
     try:
         checked = [claims.check_claim(c, df.columns) for c in raw_claims]
-        table = claims.claims_table(df, raw_claims)
+        table = claims.claims_table(df, raw_claims, **(rule or {}))
+        if explore is not None:
+            explored = claims.claims_table(explore[0], explore[1], **explore[2])
+            table = claims.with_confirmation(explored, table)
+        else:
+            table = claims.with_confirmation(table, None)
     except ValueError as exc:
         return None, [], {}, str(exc)
+    checked = [c for c in checked if c["kind"] != claims.TUNING]
     groups = {c["id"]: claims.claim_groups(df, c) for c in checked}
     return table, checked, groups, ""
+
+
+def _exploration(sweep):
+    """(runs, claims, rule) of the exploration a confirmation sweep names, or None (with a
+    line on stderr when it names one that cannot be read)."""
+    folder = load_confirms(sweep)
+    if folder is None:
+        return None
+    try:
+        return load_runs(folder), load_claims(folder), load_rule(folder)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"collapse-lab: the exploration {folder} this sweep confirms cannot be read "
+              f"({exc}); its verdicts show as 'not run'. Run python run.py -m "
+              "experiment=seed_claims first, or python -m analysis.report "
+              f"{sweep} once it exists", file=sys.stderr)
+        return None
 
 
 def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=None):
@@ -594,7 +620,7 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=N
             "</section>"
         )
     elif checked:
-        parts.append(claims_report.claims_section(table))
+        parts.append(claims_report.claims_section(table, figures))
     parts.append(reproduction.section(df, figures))  # theory presets; "" for other sweeps
     parts += [
         "<h2>Summary</h2>",
@@ -650,7 +676,9 @@ def write_report(sweep_dir, runs=None):
     history = load_history(sweep)
     claim_list = load_claims(sweep)
     figures = FigureWriter(sweep / FIGURE_DIR)
-    evaluated = _evaluate_claims(df, claim_list)
+    rule = load_rule(sweep) if claim_list else {}
+    explore = _exploration(sweep) if claim_list else None
+    evaluated = _evaluate_claims(df, claim_list, rule, explore)
     if evaluated[0] is not None and len(evaluated[0]):
         claims_report.write_claims_csv(evaluated[0], sweep)
     text = figures.fill(build_html(df, sweep.resolve().name, figures, claim_list, history,

@@ -144,6 +144,47 @@ def paired_effect_interval(b, c, n, confidence=CONFIDENCE):
     return _tango_interval(float(b), float(c), float(n), float(confidence))
 
 
+def _normal_sf(z):
+    return float(sps.norm.sf(z))
+
+
+def difference_p(b, c, n):
+    """Two-sided p of H0: effect = 0, by the score statistic Tango's interval inverts.
+
+    At delta = 0 Tango's score is McNemar's: (b - c) / sqrt(b + c), so a test at level a
+    rejects exactly when the (1 - a) Tango interval excludes 0. 1.0 when b + c = 0.
+    """
+    if b + c == 0 or n == 0:
+        return 1.0
+    return min(1.0, 2 * _normal_sf(abs(b - c) / math.sqrt(b + c)))
+
+
+def equivalence_p(b, c, n, margin):
+    """Two one-sided tests (TOST) of H0: |effect| >= margin, by Tango's score statistic.
+
+    p = max(P(effect <= -margin), P(effect >= margin)) one-sided; a test at level a
+    rejects exactly when the (1 - 2a) Tango interval lies inside (-margin, margin).
+    1.0 without pairs.
+    """
+    if n == 0:
+        return 1.0
+    low_p = _normal_sf(_tango_score(-margin, float(b), float(c), float(n)))
+    high_p = _normal_sf(-_tango_score(margin, float(b), float(c), float(n)))
+    return max(low_p, high_p)
+
+
+def min_difference_p(b, c):
+    """Smallest p the difference test could give with b + c discordant pairs (all on one
+    side): a test whose smallest p exceeds alpha can never reject (Tarone 1990)."""
+    k = b + c
+    return 1.0 if k == 0 else min(1.0, 2 * _normal_sf(math.sqrt(k)))
+
+
+def min_equivalence_p(n, margin):
+    """Smallest p the equivalence test could give with n pairs (no discordant pair)."""
+    return equivalence_p(0, 0, n, margin)
+
+
 def stratified_paired(strata, confidence=CONFIDENCE):
     """Combined paired effect across strata, its interval and an exact stratified test.
 

@@ -82,11 +82,23 @@ IMPORTANCE_COLOR = "#4a5568"
 # Verdict of a claim -> background colour of its cell in the claims table.
 VERDICT_COLORS = {
     "supported": "#c6f6d5",
-    "partly supported": "#fefcbf",
+    "mixed": "#fefcbf",
     "not supported": "#e2e8f0",
     "contradicted": "#fed7d7",
     "inconclusive": "#feebc8",
+    "not evaluable": "#e9d8fd",
+    "diagnostic": "#bee3f8",
     "dropped": "#edf2f7",
+    "not run": "#ffffff",
+}
+# Marker colours of the forest plot (stronger versions of the table's)
+VERDICT_MARKERS = {
+    "supported": "#2f855a",
+    "mixed": "#b7791f",
+    "not supported": "#4a5568",
+    "contradicted": "#c53030",
+    "inconclusive": "#dd6b20",
+    "not evaluable": "#6b46c1",
 }
 
 DIVERGED_MARK = "\u2020"  # dagger after a heatmap annotation: some networks there diverged

@@ -48,6 +48,10 @@ METRICS = (
            "mean recall over the classes present in the evaluation set: 1/classes for any "
            "input-independent prediction, whatever the class shares (empty for regression)",
            "low"),
+    Metric("auroc", "float64", "AUROC",
+           "area under the ROC curve of the output scores on the evaluation set (macro one-vs-"
+           "rest for classes): 0.5 for an input-independent output, whatever the threshold or "
+           "the class shares (empty for regression)", "low"),
     Metric("saturated_fraction", "float64", "saturated output share",
            "share of evaluation outputs pinned at the output activation's limits (a "
            "probability within 1e-6 of 0 or 1; empty for regression)", "high"),

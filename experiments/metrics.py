@@ -803,6 +803,41 @@ def r2_score(pred, y):
     return _one(r2_score_batch(np.asarray(pred).reshape(1, -1), np.asarray(y).reshape(1, -1)))
 
 
+def auroc_batch(outputs, labels):
+    """Batched AUROC: outputs (K, n, k) scores and (K, n) int labels -> (K,) float.
+
+    Binary (k = 1): the Mann-Whitney statistic of the scores of class 1 against class 0, ties
+    counted half (scipy's average ranks). Several classes: the mean of each present class's
+    one-vs-rest AUROC. NaN for a member with a non-finite output or fewer than two classes.
+    """
+    from scipy.stats import rankdata
+
+    outputs = np.asarray(outputs, dtype=np.float64)
+    labels = np.asarray(labels).astype(int)
+    columns = [(0, 1)] if outputs.shape[2] == 1 else [(j, j) for j in range(outputs.shape[2])]
+    total = np.zeros(len(outputs))
+    counted = np.zeros(len(outputs))
+    for column, positive in columns:
+        is_pos = labels == positive
+        n_pos, n_neg = is_pos.sum(axis=1), (~is_pos).sum(axis=1)
+        ranks = rankdata(outputs[:, :, column], axis=1)
+        u = np.sum(np.where(is_pos, ranks, 0.0), axis=1) - n_pos * (n_pos + 1) / 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            area = u / (n_pos * n_neg)
+        ok = (n_pos > 0) & (n_neg > 0)
+        total += np.where(ok, area, 0.0)
+        counted += ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / counted
+    return np.where(_finite_members(outputs) & (counted > 0), out, np.nan)
+
+
+def auroc(outputs, labels):
+    """AUROC of one network: outputs (n,) or (n, k) scores, labels (n,) ints (see
+    auroc_batch)."""
+    return _one(auroc_batch(_as_columns(outputs)[None], np.asarray(labels).reshape(1, -1)))
+
+
 def _check_task(task):
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
@@ -841,7 +876,7 @@ def baseline_score(train_targets, eval_targets, task):
 # entry points for the training engines
 
 NETWORK_METRICS = ("output_std", "rel_output_std", "collapsed", "majority_fraction",
-                   "decision_collapsed", "balanced_accuracy", "saturated_fraction",
+                   "decision_collapsed", "balanced_accuracy", "auroc", "saturated_fraction",
                    "dead_fraction", "dead_layer", "neuron_similarity", "identical_units",
                    "weight_spread", "loss", "score", "baseline_score")
 
@@ -928,6 +963,7 @@ def network_metrics_batch(
         "balanced_accuracy": (lambda: np.where(_finite_members(outputs),
                                                balanced_accuracy_batch(pred(), labels), np.nan)
                               if classification else None),
+        "auroc": lambda: auroc_batch(outputs, labels) if classification else None,
         "saturated_fraction": lambda: saturated_fraction_batch(outputs) if classification else None,
         "dead_fraction": lambda: per_member(_dead_share(dead())),
         "dead_layer": lambda: per_member(dead_layer_batch(hidden)),

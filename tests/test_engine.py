@@ -41,7 +41,7 @@ def compose_all(overrides_list):
 
 
 def grid_overrides():
-    """53 configurations: every option of every factor at least once, not a full product.
+    """55 configurations: every option of every factor at least once, not a full product.
 
     Moons with cycling factors (the moduli are coprime-ish, so combinations vary), then
     multiclass (wine) and regression (diabetes, friedman) sets with a few combinations,
@@ -79,6 +79,11 @@ def grid_overrides():
         ["epochs=0", "init=variance_scaling", "init.sigma_w=2", "bias_init=normal",
          "model.depth=3", "dataset.n_samples=256"],
         ["epochs=0", "dataset=wine", "init=rai", "model.depth=2"],
+        # the seed's Example 1: constant hidden kernel without bias, Keras-default output layer
+        ["init=constant", "model.use_bias=false", "model.output_layer=keras_default",
+         "optimizer=sgd", "lr=0.1", *SMALL],
+        ["init=zeros", "model.output_layer=keras_default", "dataset=wine", "optimizer=adam",
+         "lr=0.01", "epochs=3"],
     ]
     return out
 
@@ -141,6 +146,7 @@ def test_grid_covers_every_option(grid):
     assert {r[0]["task"] for r in grid[1]} == {"binary", "multiclass", "regression"}
     assert len(jobs) >= 40
     assert {cfg.model.use_bias for cfg, _ in jobs} == {True, False}
+    assert {cfg.model.output_layer for cfg, _ in jobs} == {"same", "keras_default"}
     assert min(cfg.epochs for cfg, _ in jobs) == 0
 
 

@@ -5,7 +5,7 @@ Both training paths write exactly these columns; analysis reads them by these na
 
 from experiments import catalogue
 
-SCHEMA_VERSION = 2  # 2: diverged apart from collapsed; new metrics and factors
+SCHEMA_VERSION = 3  # 3: auroc; imbalance keeps the training size; seed_offset, tag, output_layer
 
 # Every factor a sweep can vary, one flat typed column each.
 FACTOR_COLUMNS = {
@@ -17,6 +17,7 @@ FACTOR_COLUMNS = {
     "bias_value": "float64",  # constant bias's value (NaN for other bias options)
     "bias_stddev": "float64",  # normal bias's stddev (NaN for other bias options)
     "use_bias": "boolean",  # false: Dense layers without bias
+    "output_layer": "string",  # same, or keras_default (Glorot kernel, zero bias, with bias)
     "activation": "string",
     "regularization": "string",
     "reg_strength": "float64",  # L1/L2 factor, or dropout rate
@@ -35,6 +36,8 @@ FACTOR_COLUMNS = {
     "width": "int64",
     "epochs": "int64",
     "batch_size": "int64",
+    "seed_offset": "int64",  # added to every seed (an A/A arm on other seeds)
+    "tag": "string",  # a label the training never reads (+tag=...), for placebo claims
 }
 
 ID_COLUMNS = {

@@ -36,7 +36,9 @@ def load_engine():
 
 def block_jobs(block):
     """The (cfg, seed) of every network a block trains, in order."""
-    return [(cfg, int(cfg.seed) + r) for cfg, _, replicates in block for r in replicates]
+    from experiments.sweep.config import network_seed
+
+    return [(cfg, network_seed(cfg, r)) for cfg, _, replicates in block for r in replicates]
 
 
 def train_block(block, out_dir, chunk_size=None, progress=None):

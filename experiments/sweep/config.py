@@ -11,7 +11,7 @@ from experiments.variants.activation import ACTIVATION
 from experiments.variants.bias_init import BIAS_INIT, bias_option
 from experiments.variants.dataset import DATASET, check_dataset
 from experiments.variants.init import INIT
-from experiments.variants.model import MODEL
+from experiments.variants.model import MODEL, OUTPUT_LAYERS
 from experiments.variants.optimizer import OPTIMIZER
 from experiments.variants.registry import ConfigError
 from experiments.variants.regularization import REGULARIZATION
@@ -27,7 +27,8 @@ REGISTRIES = {
 }
 
 # Keys that name a run but do not change what is trained: left out of config_id.
-NOT_IN_CONFIG_ID = ("seed", "replicates", "claims", "fresh", "theory_grid")
+NOT_IN_CONFIG_ID = ("seed", "replicates", "claims", "fresh", "theory_grid", "verdict_rule",
+                    "confirms")
 
 
 def _number(key, value, low=None, high=None, low_open=False, high_open=False, integer=False):
@@ -67,6 +68,10 @@ def validate(cfg):
     _number("batch_size", cfg.batch_size, low=1, integer=True)
     _number("replicates", cfg.replicates, low=1, integer=True)
     _number("seed", cfg.seed, low=0, integer=True)
+    _number("seed_offset", cfg.get("seed_offset", 0), low=0, integer=True)
+    tag = cfg.get("tag")
+    if tag is not None and not isinstance(tag, (str, int, float)):
+        raise ConfigError(f"tag={tag!r}: must be a plain label (a word or a number)")
     _number("collapse_threshold", cfg.collapse_threshold, low=0, low_open=True)
     _number("eval_fraction", cfg.eval_fraction, 0, 1, low_open=True, high_open=True)
     _number("model.depth", cfg.model.depth, low=1, integer=True)
@@ -89,6 +94,9 @@ def validate(cfg):
     if init.name == "rai" and cfg.model.get("use_bias", True) is False:
         raise ConfigError("model.use_bias=False: init=rai draws weights and biases together; "
                           "allowed: true")
+    head = cfg.model.get("output_layer", "same")
+    if head not in OUTPUT_LAYERS:
+        raise ConfigError(f"model.output_layer={head!r}: allowed: {', '.join(OUTPUT_LAYERS)}")
     if not isinstance(cfg.model.get("use_bias", True), bool):
         raise ConfigError(f"model.use_bias={cfg.model.use_bias!r}: must be true or false")
     high = 1 if cfg.regularization.name == "dropout" else None
@@ -122,6 +130,11 @@ def config_id(cfg):
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
+def network_seed(cfg, replicate):
+    """The seed of replicate r of a configuration: seed + seed_offset + r."""
+    return int(cfg.seed) + int(cfg.get("seed_offset", 0) or 0) + int(replicate)
+
+
 def factor_values(cfg):
     """The factor columns of a results row (see experiments.storage.schema.FACTOR_COLUMNS)."""
     nan = float("nan")
@@ -135,6 +148,7 @@ def factor_values(cfg):
         "bias_value": float((cfg.get("bias_init") or {}).get("value", nan)),
         "bias_stddev": float((cfg.get("bias_init") or {}).get("stddev", nan)),
         "use_bias": bool(cfg.model.get("use_bias", True)),
+        "output_layer": str(cfg.model.get("output_layer", "same")),
         "activation": cfg.activation.name,
         "regularization": cfg.regularization.name,
         "reg_strength": 0.0 if cfg.regularization.name == "none" else float(
@@ -153,4 +167,6 @@ def factor_values(cfg):
         "width": int(cfg.model.width),
         "epochs": int(cfg.epochs),
         "batch_size": int(cfg.batch_size),
+        "seed_offset": int(cfg.get("seed_offset", 0) or 0),
+        "tag": None if cfg.get("tag") is None else str(cfg.get("tag")),
     }

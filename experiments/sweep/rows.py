@@ -8,7 +8,7 @@ from pathlib import Path
 
 from experiments.storage.results import history_frame, runs_frame, write_block
 from experiments.storage.schema import SCHEMA_VERSION
-from experiments.sweep.config import factor_values
+from experiments.sweep.config import factor_values, network_seed
 from experiments.variants.dataset import dataset_size
 
 
@@ -32,7 +32,7 @@ def write_configs(trained_configs, out_dir, engine, versions):
                   "config_id": cid, "claim": cfg.get("claim"), "engine": engine, **versions}
         for replicate, (result, hist, duration) in sorted(trained.items()):
             rows.append({**common, **result, "replicate": replicate,
-                         "seed": int(cfg.seed) + replicate, "duration_s": duration})
+                         "seed": network_seed(cfg, replicate), "duration_s": duration})
             if hist:  # columns, not a dict per value: a block's history has ~10^5 values
                 epochs, metrics, values = zip(*hist)
                 history["config_id"] += [cid] * len(hist)

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from experiments.storage import store
 from experiments.sweep.blocks import library_versions
-from experiments.sweep.config import config_id, validate
+from experiments.sweep.config import config_id, network_seed, validate
 from experiments.sweep.rows import write_configs
 from experiments.training.keras import train_keras
 
@@ -32,7 +32,7 @@ def train_replicates(cfg, replicates):
     trained = {}
     for replicate in replicates:
         start = time.perf_counter()
-        result, hist = guarded(train_keras, cfg, int(cfg.seed) + replicate)
+        result, hist = guarded(train_keras, cfg, network_seed(cfg, replicate))
         trained[replicate] = (result, hist, time.perf_counter() - start)
     return trained
 

@@ -158,7 +158,9 @@ def _fixed_eval_split(cfg_data, seed, rng):
     eval_rng = np.random.default_rng([seed, EVAL_STREAM])
     generate = DATASET.get(name)
     if name not in REAL_SIZES:
-        x_tr, y_tr, task = generate(n, rng)
+        # an imbalanced split keeps n training rows: draw a pool twice as large to subsample
+        pool = n if cfg_data.get("imbalance") is None else 2 * n
+        x_tr, y_tr, task = generate(pool, rng)
         x_ev, y_ev, _ = generate(n_eval, eval_rng)
         return (np.asarray(x_tr, np.float64), np.asarray(x_ev, np.float64), np.asarray(y_tr),
                 np.asarray(y_ev), task)
@@ -181,7 +183,8 @@ def corrupt_training(x, y, task, n_classes, cfg_data, rng):
     """Apply imbalance, label_noise, duplicate_share and outliers to a training split."""
     x, y = x.copy(), y.copy()
     if cfg_data.get("imbalance") is not None:
-        x, y = _imbalance(x, y, float(cfg_data["imbalance"]), rng)
+        size = cfg_data.get("n_samples") if cfg_data.get("eval_samples") is not None else None
+        x, y = _imbalance(x, y, float(cfg_data["imbalance"]), rng, size)
     n = len(x)
     p_noise = float(cfg_data["label_noise"])
     if p_noise > 0:
@@ -204,13 +207,24 @@ def corrupt_training(x, y, task, n_classes, cfg_data, rng):
     return x[order], y[order]
 
 
-def _imbalance(x, y, share, rng):
-    """Subsample so that the classes other than the most common one make up `share` of rows."""
+def _imbalance(x, y, share, rng, size=None):
+    """Subsample so that the classes other than the most common one make up `share` of rows.
+
+    With `size`, `size` rows are kept (round(share * size) of the minority) when the split has
+    them: a generated set with a fixed evaluation set draws a pool of 2 n_samples rows, so an
+    imbalanced split is as large as a balanced one (equal SGD steps at equal epochs).
+    Otherwise the minority is subsampled and the majority kept whole.
+    """
     counts = np.bincount(y)
     major = int(np.argmax(counts))
     is_major = y == major
     n_major, n_minor = int(is_major.sum()), int((~is_major).sum())
-    if n_minor / (n_major + n_minor) > share:
+    if size is not None:
+        keep_minor = max(1, int(round(share * size)))
+        keep_major = int(size) - keep_minor
+    if size is not None and keep_minor <= n_minor and keep_major <= n_major:
+        pass
+    elif n_minor / (n_major + n_minor) > share:
         keep_minor = max(1, int(round(share * n_major / (1 - share))))
         keep_major = n_major
     else:

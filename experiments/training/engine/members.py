@@ -15,7 +15,7 @@ from experiments.training.engine.updates import OPTIMIZERS
 from experiments.variants.bias_init import layer_bias
 from experiments.variants.dataset import DATASETS
 from experiments.variants.init import layer_kernel
-from experiments.variants.model import output_units, uses_bias
+from experiments.variants.model import layer_inits, layer_uses_bias, output_units, uses_bias
 from experiments.variants.regularization import make_regularization
 
 CACHE_MAX_WEIGHTS = 1 << 16  # initial weights of smaller layers are shared between jobs
@@ -113,12 +113,13 @@ def initial_weights(member, cache):
     for layer, shape in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
         fan_in, units = shape
         small = fan_in * units <= CACHE_MAX_WEIGHTS
-        kernel_key = _key("kernel", settings.init, seed, layer, shape)
-        kernel = (cache.get_or_make(kernel_key, layer_kernel, settings.init, seed, layer, shape)
-                  if small else layer_kernel(settings.init, seed, layer, shape))
-        if uses_bias(model):
-            bias_key = _key("bias", settings.init, settings.bias_init, seed, layer, shape)
-            bias_args = settings.init, settings.bias_init, seed, layer, fan_in, units
+        init, bias_init = layer_inits(settings, layer)
+        kernel_key = _key("kernel", init, seed, layer, shape)
+        kernel = (cache.get_or_make(kernel_key, layer_kernel, init, seed, layer, shape)
+                  if small else layer_kernel(init, seed, layer, shape))
+        if layer_uses_bias(model, layer):
+            bias_key = _key("bias", init, bias_init, seed, layer, shape)
+            bias_args = init, bias_init, seed, layer, fan_in, units
             bias = (cache.get_or_make(bias_key, layer_bias, *bias_args)
                     if small else layer_bias(*bias_args))
         else:
@@ -127,9 +128,13 @@ def initial_weights(member, cache):
     return weights
 
 
-def keras_order(weights, use_bias):
-    """(kernel, bias) pairs as Keras's get_weights() lists them: without biases if none."""
-    return list(weights) if use_bias else list(weights[0::2])
+def keras_order(weights, biases):
+    """(kernel, bias) pairs as Keras's get_weights() lists them: a layer's bias only where
+    biases[layer] is true."""
+    out = []
+    for layer, has_bias in enumerate(biases):
+        out += weights[2 * layer: 2 * layer + 2] if has_bias else [weights[2 * layer]]
+    return out
 
 
 def prepare(jobs):
@@ -164,4 +169,5 @@ def shape_key(member):
     settings, data = member.settings, member.data
     return (data.task, data.n_features, member.n_out, settings.model["depth"],
             settings.model["width"], len(data.x_train), len(data.x_eval), settings.epochs,
-            settings.batch_size, uses_bias(settings.model), member.dropout > 0)
+            settings.batch_size, uses_bias(settings.model),
+            layer_uses_bias(settings.model, settings.model["depth"]), member.dropout > 0)

@@ -68,9 +68,14 @@ class Spec:
     n_eval: int
     epochs: int
     batch_size: int
-    use_bias: bool
+    use_bias: bool  # hidden layers
+    output_bias: bool
     dropout: bool
     blocks: tuple  # ((activation, members), ...): the member axis, one block per activation
+
+    def has_bias(self, layer):
+        """Whether Dense layer `layer` (depth = output) adds its bias."""
+        return self.output_bias if layer == self.depth else self.use_bias
 
     @property
     def members(self):
@@ -226,7 +231,7 @@ class Program:
         with dropout, during `step`."""
         h = x
         for layer in range(self.spec.depth + 1):
-            bias = params[2 * layer + 1] if self.spec.use_bias else None
+            bias = params[2 * layer + 1] if self.spec.has_bias(layer) else None
             z = _materialized(_dense(h, params[2 * layer], bias), step)
             if layer == self.spec.depth:
                 return z
@@ -242,7 +247,7 @@ class Program:
         """
         hidden, h = [], x
         for layer in range(self.spec.depth + 1):
-            bias = params[2 * layer + 1] if self.spec.use_bias else None
+            bias = params[2 * layer + 1] if self.spec.has_bias(layer) else None
             z = _dense_probe(h, params[2 * layer], bias)
             if layer == self.spec.depth:
                 return hidden, z

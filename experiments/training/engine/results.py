@@ -87,7 +87,7 @@ def assemble(chunk, at_init, epochs, params):
         for i in running:
             losses[i].append(epoch_loss[i])
             histories[i] += history_rows(epoch, epoch_loss[i], final[i])
-    params = keras_order(params, chunk.spec.use_bias)
+    params = keras_order(params, [chunk.spec.has_bias(i) for i in range(chunk.spec.depth + 1)])
     return [(network_result(final[i], at_init[i], losses[i], member.data), histories[i],
              [p[..., slot] for p in params])
             for i, (member, slot) in enumerate(zip(chunk.members, chunk.slots(), strict=True))]
