@@ -204,9 +204,8 @@ def forest_figure(table):
     ax.axvspan(-margin, margin, color="#edf2f7", zorder=0, label=f"\u00b1{margin:.0%} margin")
     ax.axvline(0, color="#718096", linewidth=0.8)
     y = np.arange(len(first))[::-1]
-    for offset, prefix, verdict_col, marker, label in (
-            (0.17, "pooled", "verdict", "o", "exploration"),
-            (-0.17, "confirm_pooled", "confirm_verdict", "s", "confirmation")):
+    for offset, prefix, verdict_col, marker in ((0.17, "pooled", "verdict", "o"),
+                                                (-0.17, "confirm_pooled", "confirm_verdict", "s")):
         effect = pd.to_numeric(first.get(f"{prefix}_effect"), errors="coerce")
         if effect is None or effect.isna().all():
             continue
@@ -215,15 +214,16 @@ def forest_figure(table):
         colors = [style.VERDICT_MARKERS.get(v, "#a0aec0") for v in first[verdict_col]]
         values = effect.to_numpy()
         ax.hlines(y + offset, low, high, colors=colors, linewidth=1.6)
-        ax.scatter(values, y + offset, c=colors, marker=marker, s=28, zorder=3, label=label)
+        ax.scatter(values, y + offset, c=colors, marker=marker, s=28, zorder=3)
     ax.set_yticks(y, [f"{cid}" for cid in first["claim"]], fontsize=8)
     ax.set_xlim(-1.05, 1.05)
     ax.set_xlabel("pooled paired effect: cause rate - control rate (95% interval)")
+    shown = set(first["verdict"]) | set(first.get("confirm_verdict", []))
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, label=w)
-               for w, c in style.VERDICT_MARKERS.items()
-               if w in set(first["verdict"]) | set(first.get("confirm_verdict", []))]
-    ax.legend(handles=handles + ax.get_legend_handles_labels()[0][:3], fontsize=7,
-              loc="lower right", ncol=2)
+               for w, c in style.VERDICT_MARKERS.items() if w in shown]
+    handles += [plt.Line2D([], [], marker=m, linestyle="", color="#a0aec0", label=label)
+                for m, label in (("o", "exploration"), ("s", "confirmation"))]
+    ax.legend(handles=handles, fontsize=7, loc="lower right", ncol=2)
     return fig
 
 
@@ -342,3 +342,43 @@ def markdown_summary(table):
                      f"**{r['verdict']}** | **{r['confirm_verdict']}** | "
                      f"{'yes' if r['settled'] else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+def sweep_table(sweep):
+    """The claims table of a sweep folder as its report shows it: a confirmation sweep's
+    (preset key `confirms`) beside the exploration it confirms."""
+    from analysis.load import load_claims, load_confirms, load_rule, load_runs
+
+    table = claims.claims_table(load_runs(sweep), load_claims(sweep), **load_rule(sweep))
+    explore = load_confirms(sweep)
+    if explore is None:
+        return claims.with_confirmation(table, None)
+    explored = claims.claims_table(load_runs(explore), load_claims(explore),
+                                   **load_rule(explore))
+    return claims.with_confirmation(explored, table)
+
+
+def main(argv=None):
+    """Command line: write a sweep's claims tables as Markdown (for docs/claims.md)."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.claims_report",
+                                     description=main.__doc__)
+    parser.add_argument("sweep_dir", help="a claims sweep (a confirmation sweep shows both runs)")
+    parser.add_argument("--levels", type=Path, help="write the per-level table here")
+    parser.add_argument("--csv", type=Path, help="write claims.csv here")
+    args = parser.parse_args(argv)
+    table = sweep_table(args.sweep_dir)
+    if args.levels:
+        args.levels.write_text(markdown_levels(table), encoding="utf-8")
+    if args.csv:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        table[claims.CSV_COLUMNS].to_csv(args.csv, index=False)
+    sys.stdout.write(markdown_summary(table))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

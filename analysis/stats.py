@@ -6,8 +6,9 @@ replicate r of both arms shares data and initial-weight seeds, so binary outcome
 cause-only collapses (1, 0), ``c`` control-only collapses (0, 1), and ``n`` all pairs.
 
 Library code is used wherever it exists (statsmodels, scipy); the one hand-written piece
-is Tango's score interval for a paired difference of proportions, which no mainstream
-Python library offers.
+is Tango's score statistic for a paired difference of proportions (its interval, and the
+difference and equivalence tests it gives), which no mainstream Python library offers. The
+verdict rule built on these is `analysis.verdicts`.
 """
 
 import math
@@ -16,30 +17,17 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize
 from scipy import stats as sps
-from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 CONFIDENCE = 0.95
 ALPHA = 0.05
-MIN_EFFECT = 0.2
 MIN_RELATIVE = 0.5
-
-SUPPORTED = "supported"
-CONTRADICTED = "contradicted"
-NOT_SUPPORTED = "not supported"
-INCONCLUSIVE = "inconclusive"
-PARTLY = "partly supported"
-VERDICTS = (SUPPORTED, PARTLY, CONTRADICTED, NOT_SUPPORTED, INCONCLUSIVE)
 
 MOVED = "moved as claimed"
 MOVED_OTHER_WAY = "moved the other way"
 DID_NOT_MOVE = "did not move"
 NO_DATA = "no data"
 MECHANISM_WORDS = (MOVED, MOVED_OTHER_WAY, DID_NOT_MOVE, NO_DATA)
-
-_MAX_PAIRS = 10**6
-
 
 def rate_interval(k, n, confidence=CONFIDENCE):
     """Exact (Clopper-Pearson) interval of a rate k/n; (nan, nan) for n = 0."""
@@ -76,13 +64,6 @@ def paired_counts(cause, control):
         "control_only": int(np.sum(~x & y)),
         "neither": int(np.sum(~x & ~y)),
     }
-
-
-def mcnemar_p(b, c):
-    """Exact two-sided McNemar p-value of b cause-only vs c control-only pairs; 1.0 if none."""
-    if b + c == 0:
-        return 1.0
-    return float(mcnemar([[0, b], [c, 0]], exact=True).pvalue)
 
 
 def _tango_score(delta, b, c, n):
@@ -183,135 +164,6 @@ def min_difference_p(b, c):
 def min_equivalence_p(n, margin):
     """Smallest p the equivalence test could give with n pairs (no discordant pair)."""
     return equivalence_p(0, 0, n, margin)
-
-
-def stratified_paired(strata, confidence=CONFIDENCE):
-    """Combined paired effect across strata, its interval and an exact stratified test.
-
-    With matched pairs the Mantel-Haenszel weights of a risk difference are the stratum
-    sizes n_k, so the combined effect is sum(b_k - c_k) / sum(n_k) (pairs pooled). The
-    interval is Tango's on the pooled counts; when strata differ, the pooled variance is
-    at least the stratified one, so it errs on the wide side. The stratified McNemar
-    (CMH on matched pairs) reduces to an exact binomial test of sum(b_k) vs sum(c_k).
-
-    Args:
-        strata: iterable of (b, c, n) per stratum.
-        confidence: two-sided confidence level.
-
-    Returns:
-        Dict effect, low, high, p, n (NaN effect/interval and p = 1.0 when no pairs).
-    """
-    rows = [tuple(s) for s in strata]
-    b = sum(int(r[0]) for r in rows)
-    c = sum(int(r[1]) for r in rows)
-    n = sum(int(r[2]) for r in rows)
-    effect, low, high = paired_effect_interval(b, c, n, confidence)
-    return {"effect": effect, "low": low, "high": high, "p": mcnemar_p(b, c), "n": n}
-
-
-def holm(pvalues):
-    """Holm-adjusted p-values (statsmodels multipletests); NaN entries passed through."""
-    p = np.asarray(pvalues, dtype=float).ravel()
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
-    return out
-
-
-def outcome_verdict(effect, low, high, p_adjusted, min_effect=MIN_EFFECT, alpha=ALPHA):
-    """The verdict word of one level of a claim; the single place the rule is written.
-
-    Args:
-        effect: paired effect rate_cause - rate_control.
-        low: lower limit of its interval.
-        high: upper limit of its interval.
-        p_adjusted: multiplicity-adjusted p-value of the paired test.
-        min_effect: smallest effect that counts as meaningful.
-        alpha: significance level.
-
-    Returns:
-        ``supported``: significant, effect > 0, and high >= min_effect;
-        ``contradicted``: significant, effect < 0, and low <= -min_effect;
-        ``not supported``: interval inside (-min_effect, min_effect) (no meaningful
-        effect, significant or not); ``inconclusive``: anything else, or NaN inputs.
-    """
-    values = (effect, low, high, p_adjusted)
-    if any(v is None or not np.isfinite(v) for v in values):
-        return INCONCLUSIVE
-    significant = p_adjusted < alpha
-    if significant and effect > 0 and high >= min_effect:
-        return SUPPORTED
-    if significant and effect < 0 and low <= -min_effect:
-        return CONTRADICTED
-    if low > -min_effect and high < min_effect:
-        return NOT_SUPPORTED
-    return INCONCLUSIVE
-
-
-def pairs_needed(b, c, n, min_effect=MIN_EFFECT, confidence=CONFIDENCE):
-    """Rough number of pairs that would resolve an inconclusive level.
-
-    Approximation: the discordant rates b/n and c/n are assumed to stay as observed, and
-    the answer is the smallest N whose Tango interval at counts (b N/n, c N/n, N) has a
-    half-width <= min_effect / 2 (about z^2 (pb + pc - (pb - pc)^2) / (min_effect/2)^2
-    for large N). The score interval's own variance is the floor for no discordance:
-    b = c = 0 (or n = 0) gives N = ceil(z^2 (2 / min_effect - 1)), 35 at 0.2 and 95%.
-
-    Args:
-        b: observed cause-only pairs.
-        c: observed control-only pairs.
-        n: observed pairs (0 allowed).
-        min_effect: smallest meaningful effect.
-        confidence: two-sided confidence level.
-
-    Returns:
-        Total pairs (>= n) as an int, capped at 10**6.
-    """
-    if not 0 < min_effect < 2:
-        raise ValueError(f"min_effect must be in (0, 2), got {min_effect}")
-    if b < 0 or c < 0 or b + c > n:
-        raise ValueError(f"need 0 <= b, c and b + c <= n (got b={b}, c={c}, n={n})")
-    pb, pc = (b / n, c / n) if n > 0 else (0.0, 0.0)
-    target = min_effect / 2
-
-    def half_width(size):
-        _, low, high = _tango_interval(pb * size, pc * size, float(size), float(confidence))
-        return (high - low) / 2
-
-    lo, hi = 1, 1
-    while half_width(hi) > target:
-        if hi >= _MAX_PAIRS:
-            return _MAX_PAIRS
-        lo, hi = hi, min(hi * 2, _MAX_PAIRS)
-    while lo < hi:  # smallest size in [lo, hi] meeting the target
-        mid = (lo + hi) // 2
-        if half_width(mid) <= target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return int(max(hi, n))
-
-
-def claim_verdict(level_words):
-    """Combine the per-level verdict words of one claim into the claim's word.
-
-    All supported -> supported; some supported -> partly supported; none supported and
-    some contradicted -> contradicted; all not supported -> not supported; otherwise
-    (including no levels) inconclusive.
-    """
-    words = list(level_words)
-    if not words:
-        return INCONCLUSIVE
-    if all(w == SUPPORTED for w in words):
-        return SUPPORTED
-    if any(w == SUPPORTED for w in words):
-        return PARTLY
-    if any(w == CONTRADICTED for w in words):
-        return CONTRADICTED
-    if all(w == NOT_SUPPORTED for w in words):
-        return NOT_SUPPORTED
-    return INCONCLUSIVE
 
 
 def mechanism_verdict(cause, control, direction, min_relative=MIN_RELATIVE, alpha=ALPHA):
