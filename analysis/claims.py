@@ -268,12 +268,11 @@ def decide(table, margin=verdicts.MARGIN, alpha=verdicts.ALPHA):
             "difference", diff_d)
         b, c, n = int(r.b), int(r.c), int(r.n_pairs)
         _, low, high = verdicts.interval(b, c, n, decision, kind)
-        used = decision.alpha if decision.in_family else alpha
+        used = decision.alpha
         confidence = 1 - 2 * used if kind == "equivalence" else 1 - used
         need = math.nan
-        if word == INCONCLUSIVE:
-            levels = [d.alpha for d in (diff_d, eq_d) if d.in_family]
-            need = verdicts.pairs_needed(b, c, n, max(levels) if levels else alpha / 2, margin)
+        if word == INCONCLUSIVE:  # at the larger of the two levels its tests faced
+            need = verdicts.pairs_needed(b, c, n, max(diff_d.alpha, eq_d.alpha), margin)
         for k, v in (("level_verdict", word), ("p_difference", diff_t.p),
                      ("p_equivalence", eq_t.p), ("p_holm", decision.p_holm),
                      ("tested_at", decision.alpha), ("effect_low", low),

@@ -130,14 +130,17 @@ def _normal_sf(z):
 
 
 def difference_p(b, c, n):
-    """Two-sided p of H0: effect = 0, by the score statistic Tango's interval inverts.
+    """Two-sided exact McNemar p of H0: effect = 0 (a binomial test of b among the b + c
+    discordant pairs); 1.0 when b + c = 0.
 
-    At delta = 0 Tango's score is McNemar's: (b - c) / sqrt(b + c), so a test at level a
-    rejects exactly when the (1 - a) Tango interval excludes 0. 1.0 when b + c = 0.
+    Exact rather than the score test at 0: with few discordant pairs the score test is
+    liberal (b = 5, c = 0: 0.025 against the exact 0.0625), and Tarone's screen lets such
+    tests in at the larger levels. The exact test is the more conservative of the two, so a
+    difference it rejects at level a has a (1 - a) Tango interval that excludes 0.
     """
     if b + c == 0 or n == 0:
         return 1.0
-    return min(1.0, 2 * _normal_sf(abs(b - c) / math.sqrt(b + c)))
+    return float(sps.binomtest(int(b), int(b + c), 0.5).pvalue)
 
 
 def equivalence_p(b, c, n, margin):
@@ -156,9 +159,10 @@ def equivalence_p(b, c, n, margin):
 
 def min_difference_p(b, c):
     """Smallest p the difference test could give with b + c discordant pairs (all on one
-    side): a test whose smallest p exceeds alpha can never reject (Tarone 1990)."""
-    k = b + c
-    return 1.0 if k == 0 else min(1.0, 2 * _normal_sf(math.sqrt(k)))
+    side): 2 / 2^(b + c). A test that cannot reach the level it would face can never reject
+    (Tarone 1990)."""
+    k = int(b + c)
+    return 1.0 if k == 0 else min(1.0, 2.0 * 0.5**k)
 
 
 def min_equivalence_p(n, margin):

@@ -2,17 +2,19 @@
 
 Every evaluable level of every claim of a sweep contributes up to two tests of its paired
 effect (cause rate - control rate over matched pairs of networks):
-- the difference test, H0: effect = 0 (Tango's score statistic, two-sided);
+- the difference test, H0: effect = 0 (exact McNemar, two-sided);
 - the equivalence test (TOST), H0: |effect| >= margin (the same statistic at +-margin).
 Both kinds go into one Holm family, so the chance of any wrong verdict word in the sweep
 (an effect called where there is none, or "no effect" called where there is one of at least the
-margin) is at most alpha. A test that could not reject even alone (its smallest attainable p
-exceeds alpha: no discordant pair for the difference test, too few pairs for the equivalence
-test; Tarone 1990) is left out of the family, so it does not dilute the others.
+margin) is at most alpha. A test that could not reject (its smallest attainable p exceeds
+alpha / K, Tarone's K: too few discordant pairs for the difference test, too few pairs for the
+equivalence test; Tarone 1990) is left out of the family, so it does not dilute the others.
 
 Each test is carried out at the level Holm's step-down gives it, and the interval shown is
 Tango's at exactly that level: (1 - a) for the difference test, (1 - 2a) for the equivalence
-test. A test rejects exactly when its interval says so (excludes 0, or lies inside the margin).
+test. An equivalence test rejects exactly when its interval lies inside the margin; a
+difference the exact test rejects has an interval that excludes 0 (the exact test is the more
+conservative: at few discordant pairs an interval may exclude 0 where the test does not).
 """
 
 import math
@@ -53,7 +55,7 @@ class Decision:
 
     in_family: bool
     rejected: bool
-    alpha: float  # the level it was tested at (NaN out of the family)
+    alpha: float  # the level it was tested at (out of the family: Tarone's alpha / K)
     p_holm: float  # Holm-adjusted p (NaN out of the family)
 
 
@@ -68,17 +70,36 @@ def level_tests(level, b, c, n, margin=MARGIN):
     ]
 
 
+def tarone_k(tests, alpha=ALPHA):
+    """Tarone's K: the smallest number such that at most K tests could reach p <= alpha / K
+    (Tarone 1990; with Holm's step-down after it, Hommel & Krummenauer 1998)."""
+    smallest = sorted(t.min_p for t in tests)
+    for k in range(1, len(tests) + 1):
+        if sum(p <= alpha / k for p in smallest) <= k:
+            return k
+    return max(len(tests), 1)
+
+
+def tarone_family(tests, alpha=ALPHA):
+    """Indices of the tests Tarone's screen keeps: those that could reach alpha / K. A test
+    that could not cannot be rejected, so leaving it out costs nothing and spares the others
+    its share of alpha."""
+    k = tarone_k(tests, alpha)
+    return [i for i, t in enumerate(tests) if t.min_p <= alpha / k]
+
+
 def holm_family(tests, alpha=ALPHA):
-    """Holm's step-down over the tests whose smallest attainable p is at most alpha.
+    """Holm's step-down over the tests Tarone's screen keeps (see `tarone_family`).
 
     Returns:
         One Decision per test, in the order given. A test ranked i (0-based, by p) among m
         is tested at alpha / (m - i) until the first that fails; that one and every later one
         keep the level of the first failure (they would need at least that to reject).
     """
-    inside = [i for i, t in enumerate(tests) if t.min_p <= alpha]
+    inside = tarone_family(tests, alpha)
     m = len(inside)
-    out = [Decision(False, False, math.nan, math.nan) for _ in tests]
+    screen = alpha / tarone_k(tests, alpha)  # what a test left out would have had to reach
+    out = [Decision(False, False, screen, math.nan) for _ in tests]
     order = sorted(inside, key=lambda i: tests[i].p)
     running, stopped = 0.0, None
     for rank, i in enumerate(order):
@@ -106,13 +127,11 @@ def level_word(effect, difference, equivalence):
 
 
 def interval(b, c, n, decision, kind):
-    """Tango's interval at the level the test was carried out (NaNs without pairs).
-
-    Out of the family (a test that cannot reject), the unadjusted 95% interval is shown.
-    """
+    """Tango's interval at the level the test was carried out, or for a test left out of
+    the family at the level it could not reach (NaNs without pairs)."""
     if n == 0:
         return math.nan, math.nan, math.nan
-    a = decision.alpha if decision is not None and decision.in_family else ALPHA
+    a = decision.alpha if decision is not None else ALPHA
     confidence = 1 - 2 * a if kind == "equivalence" else 1 - a
     return stats.paired_effect_interval(b, c, n, confidence)
 
@@ -121,7 +140,7 @@ def _resolves(b_rate, c_rate, size, alpha, margin):
     b, c = b_rate * size, c_rate * size
     if stats.equivalence_p(b, c, size, margin) <= alpha:
         return True
-    return b + c > 0 and 2 * stats._normal_sf(abs(b - c) / math.sqrt(b + c)) <= alpha
+    return stats.difference_p(round(b), round(c), size) <= alpha
 
 
 def pairs_needed(b, c, n, alpha, margin=MARGIN):

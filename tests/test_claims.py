@@ -14,7 +14,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from analysis import aggregate, claims, stats
+from analysis import aggregate, claims, outcomes, stats, verdicts
 from analysis.load import load_claims
 from analysis.report import write_report
 from experiments.storage.schema import HISTORY_COLUMNS
@@ -345,19 +345,63 @@ def test_levels_by_two_columns_with_a_missing_value_last():
 def test_outcome_values_per_status():
     df = runs_frame(
         [
-            run_row(collapsed=True, decision_collapsed=True),
-            run_row(collapsed=False, decision_collapsed=False),
+            run_row(collapsed=True, decision_collapsed=True, score=0.5, baseline_score=0.5),
+            run_row(collapsed=False, decision_collapsed=False, score=0.9, baseline_score=0.5),
             run_row(status="diverged", collapsed=None, decision_collapsed=None),
             run_row(status="error", collapsed=True, decision_collapsed=True),
             run_row(collapsed=True, decision_collapsed=None, task="regression"),
+            # finite and not collapsed, but within 0.05 of the constant predictor: not learned
+            run_row(collapsed=False, decision_collapsed=False, score=0.54, baseline_score=0.5),
+            run_row(collapsed=False, decision_collapsed=False, score=0.56, baseline_score=0.5),
+            run_row(collapsed=False, decision_collapsed=True, score=0.9, baseline_score=0.5),
+            run_row(collapsed=False, decision_collapsed=False, baseline_score=0.5),  # no score
         ]
     )
     nan = math.nan
-    np.testing.assert_array_equal(claims.outcome_values(df, "collapsed"), [1, 0, 0, nan, 1])
+    values = {name: outcomes.outcome_values(df, name) for name in outcomes.OUTCOMES}
+    np.testing.assert_array_equal(values["collapsed"], [1, 0, 0, nan, 1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(values["decision_collapsed"], [1, 0, 0, nan, nan, 0, 0, 1, 0])
+    np.testing.assert_array_equal(values["diverged"], [0, 0, 1, nan, 0, 0, 0, 0, 0])
+    # a collapsed or diverged network is not "not learned" (it failed another way)
+    np.testing.assert_array_equal(values["not_learned"], [0, 0, 0, nan, 0, 1, 0, 0, 1])
+    np.testing.assert_array_equal(values["failed"], [1, 0, 1, nan, 1, 1, 0, 1, 1])
+    # a smaller learning margin: 0.54 > 0.5 + 0.01 has learned
     np.testing.assert_array_equal(
-        claims.outcome_values(df, "decision_collapsed"), [1, 0, 0, nan, nan]
+        outcomes.outcome_values(df, "not_learned", margin=0.01), [0, 0, 0, nan, 0, 0, 0, 0, 1]
     )
-    np.testing.assert_array_equal(claims.outcome_values(df, "diverged"), [0, 0, 1, nan, 0])
+    with pytest.raises(ValueError, match="outcome='survived'"):
+        outcomes.outcome_values(df, "survived")
+
+
+def test_not_evaluable_when_more_than_half_of_an_arm_diverged():
+    rows = _rows("half", 0, diverged=6, init="constant", init_value=0.5)  # 6 of 12 diverged
+    rows += _rows("half", 0, init="glorot_uniform")
+    rows += _rows("most", 0, diverged=7, init="constant", init_value=0.5)  # 7 of 12
+    rows += _rows("most", 0, init="glorot_uniform")
+    df = runs_frame(rows)
+    table = claims.claims_table(
+        df,
+        [
+            contrast("half"),
+            contrast("most"),
+            {**contrast("most_div"), "rows": "most", "outcome": "diverged"},
+        ],
+    )
+    r = table.set_index("claim")
+    assert r.loc["half", "level_reason"] == "" and r.loc["half", "diverged_cause"] == 0.5
+    assert (r.loc["half", "n_pairs"], r.loc["half", "b"], r.loc["half", "c"]) == (12, 0, 0)
+    assert r.loc["most", "level_reason"] == "diverged: cause 58%"
+    assert r.loc["most", "level_verdict"] == r.loc["most", "verdict"] == "not evaluable"
+    assert r.loc["most", "reason"] == "diverged: cause 58%"
+    assert math.isnan(r.loc["most", "p_holm"]) and math.isnan(r.loc["most", "p_difference"])
+    # the same networks on the outcome 'diverged' are evaluable: 7 cause-only of 12 pairs
+    assert (r.loc["most_div", "b"], r.loc["most_div", "c"], r.loc["most_div", "n_pairs"]) == (
+        7, 0, 12)
+    assert r.loc["most_div", "p_difference"] == pytest.approx(2 / 2**7)  # exact McNemar
+    assert outcomes.not_evaluable("diverged", df.iloc[:12], df.iloc[12:24]) is None
+    assert outcomes.not_evaluable("failed", df.iloc[24:36], df.iloc[36:]) is None
+    assert outcomes.not_evaluable("dead_layer", df.iloc[36:], df.iloc[24:36]) == (
+        "diverged: control 58%")
 
 
 # -- the numbers of one level --------------------------------------------------------------------
@@ -420,15 +464,22 @@ def test_compare_arms_paired_by_hand():
     assert (out["diverged_cause"], out["diverged_control"]) == (0.0, 0.1)
     # the 10 pairs: b = 6 cause-only, c = 1 control-only
     assert (out["n_pairs"], out["b"], out["c"]) == (10, 6, 1)
-    assert out["test"] == "paired (McNemar)"
     assert out["effect"] == pytest.approx(0.5)
-    effect, low, high = stats.paired_effect_interval(6, 1, 10)
-    assert (out["effect_low"], out["effect_high"]) == (low, high)
-    assert -1 < low < 0 < 0.5 < high < 1  # p = 0.125: the interval holds 0
-    assert out["p"] == pytest.approx(2 * (1 + 7) / 2**7)  # exact binomial, 1 of 7 discordant
-    # median balanced accuracy; the failed run (0.0) is left out
-    assert out["score_cause"] == pytest.approx(0.55)
-    assert out["score_control"] == pytest.approx(0.845)
+    # the two tests of the level: exact McNemar (1 of 7 discordant) and TOST at +-10 points
+    difference, equivalence = verdicts.level_tests(0, out["b"], out["c"], out["n_pairs"])
+    assert difference.p == pytest.approx(2 * (1 + 7) / 2**7)
+    assert difference.min_p == pytest.approx(2 / 2**7)
+    assert equivalence.p == stats.equivalence_p(6, 1, 10, 0.1) > 0.5  # +50% is no equivalence
+    assert equivalence.min_p == pytest.approx(sps.norm.sf(math.sqrt(10 * 0.1 / 0.9)))
+    # secondary outcome: median balanced accuracy; the failed run (0.0) is left out
+    assert out["secondary"] == "balanced_accuracy"
+    assert out["secondary_cause"] == pytest.approx(0.55)
+    assert out["secondary_control"] == pytest.approx(0.845)
+    # every pair differs by -0.3: the bootstrap interval has no width
+    assert (out["secondary_difference"], out["secondary_low"], out["secondary_high"]) == (
+        pytest.approx((-0.3, -0.3, -0.3)))
+    # no finite network below any spread threshold (rel_output_std 0.5)
+    assert out["collapse_cause_0.1"] == out["collapse_control_0.001"] == 0.0
     # mechanism: 10 pairs, every difference positive -> moved as claimed
     assert out["mechanism_verdict"] == stats.MOVED and out["mechanism_nonfinite"] == 0
     assert out["mechanism_cause"] == pytest.approx(0.545)
@@ -453,19 +504,20 @@ def test_mechanism_counts_nonfinite_values():
     assert math.isnan(none["mechanism_cause"]) and math.isnan(none["mechanism_p"])
 
 
-def test_compare_arms_unpaired_when_rows_do_not_pair():
+def test_compare_arms_without_pairs_counts_rates_but_no_effect():
     cause = runs_frame(arm_rows("c", [1] * 5, init="constant"))
     control = runs_frame(arm_rows("c", [0] * 5, start=5, init="glorot_uniform"))
     out = claims.compare_arms(cause, control, [])
-    assert out["test"] == "unpaired (Fisher)" and out["n_pairs"] == 0
-    assert math.isnan(out["b"]) and math.isnan(out["c"])
-    assert out["effect"] == 1.0
-    assert out["p"] == pytest.approx(2 / 252)  # [[5, 0], [0, 5]]: 2 / C(10, 5)
-    low, high = confint_proportions_2indep(5, 5, 0, 5, method="newcomb", compare="diff")
-    assert (out["effect_low"], out["effect_high"]) == pytest.approx((low, high))
-    assert claims.compare_arms(cause, control, None)["test"] == "unpaired (Fisher)"
+    # no replicate in common: rates per arm, but no pair, so no paired effect (no Fisher test)
+    assert (out["rate_cause"], out["rate_control"]) == (1.0, 0.0)
+    assert (out["n_cause"], out["n_control"]) == (5, 5)
+    assert (out["n_pairs"], out["b"], out["c"]) == (0, 0, 0) and math.isnan(out["effect"])
+    assert math.isnan(out["secondary_difference"])
+    unkeyed = claims.compare_arms(cause, control, None)  # None: the arms do not pair up
+    assert unkeyed["n_pairs"] == 0 and math.isnan(unkeyed["effect"])
     empty = claims.compare_arms(cause, control.iloc[:0], [])
-    assert empty["test"] == "none" and math.isnan(empty["effect"]) and empty["n_control"] == 0
+    assert empty["n_pairs"] == 0 and math.isnan(empty["effect"]) and empty["n_control"] == 0
+    assert math.isnan(empty["rate_control"]) and math.isnan(empty["rate_control_low"])
 
 
 # -- the claims table --------------------------------------------------------------------------
@@ -476,7 +528,7 @@ def verdict_runs():
     rows = []
     rows += pair_rows("strong", [1] * 12, [0] * 12)
     rows += pair_rows("reverse", [0] * 12, [1] * 12)
-    rows += pair_rows("null", [0] * 40, [0] * 40)
+    rows += pair_rows("null", [0] * 80, [0] * 80)
     rows += pair_rows("few", [0] * 5, [0] * 5)
     rows += pair_rows("mixed", [1] * 12, [0] * 12, dataset="moons")
     rows += pair_rows("mixed", [0] * 12, [0] * 12, dataset="digits")
@@ -495,59 +547,83 @@ VERDICT_CLAIMS = [
 
 def test_claims_table_verdict_words_and_numbers():
     table = claims.claims_table(verdict_runs(), VERDICT_CLAIMS)
-    assert list(table.columns) == claims.TABLE_COLUMNS
+    assert list(table.columns[: len(claims.TABLE_COLUMNS)]) == claims.TABLE_COLUMNS
     assert claims.claim_verdicts(table) == {
         "strong": "supported",
         "reverse": "contradicted",
         "null": "not supported",
         "few": "inconclusive",
-        "mixed": "partly supported",
+        "mixed": "mixed",
         "skipped": "dropped",
     }
     row = table.set_index(table["claim"] + "/" + table["level_text"])
+    # The family, after Tarone's screen: the difference tests of strong, reverse and mixed at
+    # moons (12 of 12 discordant: smallest p 2 / 2^12) and null's equivalence test (80 pairs,
+    # none discordant: p = sf(sqrt(80 * 0.1 / 0.9))). Left out: every other equivalence test
+    # (12 or 5 pairs cannot reach 0.05 / 4) and the difference tests without discordance.
+    p_one = 2 / 2**12
+    p_null = sps.norm.sf(math.sqrt(80 * 0.1 / 0.9))
+    assert p_one < p_null < 0.05 / 4
     strong = row.loc["strong/"]
     assert (strong["n_pairs"], strong["effect"], strong["effect_high"]) == (12, 1.0, 1.0)
-    assert strong["effect_low"] == pytest.approx((12 - Z2) / (12 + Z2))  # Tango at b = n
+    assert strong["p_difference"] == pytest.approx(p_one)
+    # m = 4 tests; three tie at p_one: tested at 0.05/4, 0.05/3, 0.05/2 in table order
+    assert strong["p_holm"] == pytest.approx(4 * p_one) and strong["tested_at"] == 0.05 / 4
+    # Tango at b = n and the level Holm gave the test: [(n - z^2) / (n + z^2), 1]
+    z2 = sps.norm.ppf(1 - 0.05 / 8) ** 2
+    assert strong["interval_confidence"] == pytest.approx(1 - 0.05 / 4)
+    assert strong["effect_low"] == pytest.approx((12 - z2) / (12 + z2))
     assert strong["rate_cause_low"] == pytest.approx(0.025 ** (1 / 12))  # CP at 12 of 12
     assert strong["rate_control_high"] == pytest.approx(1 - 0.025 ** (1 / 12))
-    assert strong["p"] == pytest.approx(2 / 2**12)
-    # family: 5 finite level p-values + mixed's combined test; four equal 2/2^12 -> 7 x p
-    assert strong["p_holm"] == pytest.approx(7 * 2 / 2**12)
     assert strong["level_verdict"] == "supported" and math.isnan(strong["pairs_needed"])
-    assert strong["reason"] == "collapsed clearly more often with the cause"
+    assert strong["reason"] == "collapsed more often with the cause"
+    assert strong["verdict_counts"] == "1 supported"
     reverse = row.loc["reverse/"]
     assert reverse["effect"] == -1.0 and reverse["effect_low"] == -1.0
+    assert reverse["tested_at"] == pytest.approx(0.05 / 3)
+    z2 = sps.norm.ppf(1 - 0.05 / 6) ** 2
+    assert reverse["effect_high"] == pytest.approx(-(12 - z2) / (12 + z2))
     assert reverse["level_verdict"] == "contradicted"
+    assert reverse["reason"] == "collapsed less often with the cause"
     null = row.loc["null/"]
+    assert null["p_difference"] == 1.0 and null["p_equivalence"] == pytest.approx(p_null)
+    # ranked last, tested at 0.05; its Holm p keeps the running maximum 4 * p_one
+    assert null["tested_at"] == 0.05 and null["p_holm"] == pytest.approx(4 * p_one)
+    z2 = sps.norm.ppf(0.95) ** 2  # the equivalence interval is (1 - 2a) = 90%
+    assert null["interval_confidence"] == pytest.approx(0.9)
     assert (null["effect_low"], null["effect_high"]) == pytest.approx(
-        (-Z2 / (40 + Z2), Z2 / (40 + Z2))
+        (-z2 / (80 + z2), z2 / (80 + z2))
     )
-    assert null["p"] == 1.0 and null["p_holm"] == 1.0
-    assert "within \u00b120%" in null["reason"]
+    assert null["reason"] == "collapsed: no difference beyond the margin"
     few = row.loc["few/"]
-    assert few["level_verdict"] == "inconclusive"
-    assert few["pairs_needed"] == math.ceil(Z2 * (2 / stats.MIN_EFFECT - 1)) == 35
-    assert few["reason"] == "too few networks to tell; about 35 pairs per level would resolve it"
+    assert few["level_verdict"] == "inconclusive" and math.isnan(few["p_holm"])
+    # out of the family: pairs at the level it could not reach, Tarone's 0.05 / K = 0.05 / 4;
+    # equivalence with no discordance rejects once sf(sqrt(N / 9)) <= 0.0125: N >= 45.2
+    assert few["tested_at"] == 0.05 / 4
+    assert few["pairs_needed"] == math.ceil(9 * sps.norm.ppf(1 - 0.0125) ** 2) == 46
+    assert few["reason"] == "collapsed: too few networks to tell; about 46 pairs would resolve it"
     mixed = table[table["claim"] == "mixed"]
     assert list(mixed["level_text"]) == ["dataset = digits", "dataset = moons"]
     assert list(mixed["level_verdict"]) == ["inconclusive", "supported"]
+    assert mixed["tested_at"].iat[1] == 0.05 / 2
+    assert mixed["verdict_counts"].iat[0] == "1 supported, 1 inconclusive"
     assert mixed["reason"].iat[0] == (
-        "collapsed clearly more often with the cause only at 1 of 2 levels (dataset = moons)"
+        "collapsed: supported at dataset = moons | inconclusive at dataset = digits"
     )
-    # both levels pooled: b = 12 of 24 pairs
-    assert mixed["combined_effect"].iat[0] == 0.5
+    # both levels pooled (descriptive, no test): b = 12 of 24 pairs
+    assert mixed["pooled_effect"].iat[0] == 0.5
     _, low, high = stats.paired_effect_interval(12, 0, 24)
-    assert (mixed["combined_low"].iat[0], mixed["combined_high"].iat[0]) == (low, high)
-    assert mixed["combined_p_holm"].iat[0] == pytest.approx(7 * 2 / 2**12)
-    # one level: its own test is the claim's, no pooled row
-    assert math.isnan(table.loc[table["claim"] == "strong", "combined_effect"].iat[0])
-    assert math.isnan(table.loc[table["claim"] == "strong", "combined_p_holm"].iat[0])
+    assert (mixed["pooled_low"].iat[0], mixed["pooled_high"].iat[0]) == (low, high)
+    # one level: the pooled effect is the level's own effect with its 95% interval
+    _, low, high = stats.paired_effect_interval(12, 0, 12)
+    assert (strong["pooled_effect"], strong["pooled_low"], strong["pooled_high"]) == (1.0, low, 1)
     skipped = row.loc["skipped/"]
     assert skipped["level_verdict"] == "dropped" and skipped["reason"] == "grid too expensive"
-    assert skipped["n_pairs"] == 0 and math.isnan(skipped["p"]) and skipped["text"] == "Skipped"
+    assert skipped["n_pairs"] == 0 and math.isnan(skipped["p_difference"])
+    assert skipped["text"] == "Skipped" and skipped["verdict"] == "dropped"
 
 
-def test_holm_runs_over_every_level_and_each_combined_test():
+def test_holm_runs_over_every_level_of_the_sweep_after_tarones_screen():
     rows = []
     for dataset, (cause, control) in {"moons": (8, 1), "digits": (5, 2), "mnist": (3, 0)}.items():
         flags = [1] * cause + [0] * (12 - cause)
@@ -569,61 +645,102 @@ def test_holm_runs_over_every_level_and_each_combined_test():
         ("activation = relu", 12),
         ("activation = tanh", 12),
     ]
-    level_p = [stats.mcnemar_p(b, c) for b, c in counts]
-    assert table["p"].tolist() == pytest.approx(level_p)
+    assert list(zip(table["b"], table["c"])) == counts
+    exact = [sps.binomtest(b, b + c, 0.5).pvalue for b, c in counts]  # exact McNemar
+    assert table["p_difference"].tolist() == pytest.approx(exact)
     assert table["effect"].tolist() == pytest.approx([(b - c) / 12 for b, c in counts])
-    combined = [stats.mcnemar_p(16, 3), stats.mcnemar_p(12, 0)]  # three, two pooled
-    expected = multipletests(level_p + combined, method="holm")[1]
-    assert table["p_holm"].tolist() == pytest.approx(list(expected[:6]))
-    firsts = table.drop_duplicates("claim").set_index("claim")["combined_p_holm"]
-    assert firsts["three"] == pytest.approx(expected[6])
-    assert firsts["two"] == pytest.approx(expected[7])
-    assert math.isnan(firsts["one"])
-    for r in table.itertuples():
-        assert r.level_verdict == stats.outcome_verdict(
-            r.effect, r.effect_low, r.effect_high, r.p_holm
-        )
+    # Tarone: smallest attainable p 2 / 2^(b + c): 1/64, 1/4, 1/256, 1/64, 1/256, 1/4; no
+    # equivalence test of 12 pairs can reach 0.05 (sf(sqrt(12 / 9)) = 0.12). Four tests could
+    # reach 0.05 / 3, but only two 0.05 / 4: K = 4 and the family is moons and relu.
+    assert sps.norm.sf(math.sqrt(12 / 9)) > 0.05
+    kept = [2, 4]
+    expected = multipletests([exact[i] for i in kept], method="holm")[1]
+    assert table["p_holm"].iloc[kept].tolist() == pytest.approx(list(expected))
+    assert table["p_holm"].iloc[kept].tolist() == pytest.approx([2 * 10 / 512, 2 * 2 / 512])
+    assert table["tested_at"].iloc[kept].tolist() == [0.05, 0.025]
+    out = [i for i in range(6) if i not in kept]
+    assert table["p_holm"].iloc[out].isna().all()
+    assert (table["tested_at"].iloc[out] == 0.05 / 4).all()  # the level they could not reach
+    assert list(table["level_verdict"]) == [
+        "inconclusive", "inconclusive", "supported", "inconclusive", "supported", "inconclusive"]
+    assert claims.claim_verdicts(table) == {"three": "mixed", "one": "inconclusive",
+                                            "two": "mixed"}
+    # the pooled effects are descriptive: b, c and n summed, a 95% Tango interval, no test
+    first = table.drop_duplicates("claim").set_index("claim")
+    for cid, (b, c, n) in {"three": (16, 3, 36), "one": (6, 1, 12), "two": (12, 0, 24)}.items():
+        effect, low, high = stats.paired_effect_interval(b, c, n)
+        assert first.loc[cid, "pooled_effect"] == pytest.approx((b - c) / n) == effect
+        assert (first.loc[cid, "pooled_low"], first.loc[cid, "pooled_high"]) == (low, high)
+    # the same decisions from the rule module on the level counts alone
+    tests = [t for i, (b, c) in enumerate(counts) for t in verdicts.level_tests(i, b, c, 12)]
+    decisions = verdicts.holm_family(tests)
+    assert [t.level for t, d in zip(tests, decisions, strict=True) if d.in_family] == kept
 
 
-def test_claims_table_unpaired_fallback():
+def test_claims_table_level_without_pairs_is_not_evaluable():
     rows = arm_rows("u", [1] * 5, init="constant") + arm_rows(
         "u", [0] * 5, start=5, init="glorot_uniform"
     )
-    table = claims.claims_table(runs_frame(rows), [contrast("u")])
-    r = table.iloc[0]
-    assert r["test"] == "unpaired (Fisher)" and r["n_pairs"] == 0
-    assert r["p"] == pytest.approx(2 / 252) and r["p_holm"] == pytest.approx(2 / 252)
-    assert r["verdict"] == "supported" and math.isnan(r["pairs_needed"])
+    rows += pair_rows("s", [1] * 8, [0] * 8)
+    rows += arm_rows("e", [1] * 5, init="constant")  # a cause without any control row
+    defs = [contrast("u"), contrast("s"), contrast("e")]
+    table = claims.claims_table(runs_frame(rows), defs).set_index("claim")
+    u = table.loc["u"]
+    assert (u["n_pairs"], u["rate_cause"], u["rate_control"]) == (0, 1.0, 0.0)
+    assert u["level_verdict"] == u["verdict"] == "not evaluable"
+    assert u["level_reason"] == u["reason"] == "no pairs: the arms share no replicate and factors"
+    assert math.isnan(u["p_difference"]) and math.isnan(u["p_holm"])
+    assert math.isnan(u["pooled_effect"]) and math.isnan(u["pairs_needed"])
+    e = table.loc["e"]
+    assert (e["n_cause"], e["n_control"], e["level_reason"]) == (5, 0, "no rows: control")
+    assert e["verdict"] == "not evaluable"
+    # neither adds a test: s's difference test is the whole family (Holm p = its own p)
+    s = table.loc["s"]
+    assert s["p_difference"] == pytest.approx(2 / 2**8) and s["p_holm"] == s["p_difference"]
+    assert s["tested_at"] == 0.05 and s["verdict"] == "supported"
 
 
-def test_diagnostic_claim_compares_all_rows_unpaired():
-    rows = [run_row(weight_spread=0.0, collapsed=True, replicate=r) for r in range(6)]
-    rows += [run_row(weight_spread=0.3, collapsed=False, replicate=r) for r in range(6)]
-    rows += [run_row(weight_spread=0.0005, collapsed=False, replicate=6)]
-    rows += [run_row(weight_spread=math.nan, collapsed=True, replicate=7)]  # in neither arm
+def test_diagnostic_claim_is_scored_on_distinct_networks():
+    def net(seed, spread, collapsed, **extra):
+        return run_row(claim="ws_grid", weight_spread=spread, collapsed=collapsed, seed=seed,
+                       replicate=seed, **extra)
+
+    rows = [net(s, 0.0, True) for s in range(6)]  # flagged, collapsed: 6 true positives
+    rows += [net(6, 0.0005, False)]  # flagged, not collapsed: 1 false positive
+    rows += [net(s, 0.3, False) for s in range(7, 13)]  # 6 true negatives
+    rows += [net(s, 0.3, True) for s in (13, 14)]  # 2 false negatives (missed)
+    rows += [net(15, math.nan, True)]  # no predictor value: in neither arm
+    rows += [net(16, 0.0, True, status="error")]  # raised: no outcome
+    rows += [{**net(0, 0.0, True), "claim": "other"}]  # network 0 again, another claim's grid
     df = runs_frame(rows)
     below = {"id": "ws", "kind": "diagnostic", "predictor": "weight_spread", "below": 0.001}
-    table = claims.claims_table(df, [below])
+    table = claims.claims_table(df, [below, contrast("ws_grid")])
     r = table.iloc[0]
-    assert (r["kind"], r["level_text"], r["test"], r["n_pairs"]) == (
-        "diagnostic",
-        "",
-        "unpaired (Fisher)",
-        0,
-    )
+    assert (r["kind"], r["level_text"], r["verdict"], r["level_verdict"]) == (
+        "diagnostic", "distinct networks", "diagnostic", "diagnostic")
     assert (r["cause_text"], r["control_text"]) == (
         "weight_spread < 0.001 (all rows)",
         "weight_spread \u2265 0.001",
     )
-    assert (r["n_cause"], r["n_control"]) == (7, 6)
-    assert r["rate_cause"] == pytest.approx(6 / 7) and r["rate_control"] == 0.0
-    assert r["p"] == pytest.approx(sps.fisher_exact([[6, 1], [0, 6]]).pvalue)
-    assert r["effect"] == pytest.approx(6 / 7) and r["verdict"] == "supported"
+    assert (r["n_cause"], r["n_control"], r["n_pairs"]) == (7, 8, 0)
+    assert (r["sensitivity"], r["specificity"], r["precision"]) == pytest.approx(
+        (6 / 8, 6 / 7, 6 / 7))
+    assert math.isnan(r["p_holm"]) and math.isnan(r["p_difference"])  # scored, not tested
+    cp = stats.rate_interval(6, 8)
+    assert cp == pytest.approx((sps.beta.ppf(0.025, 6, 3), sps.beta.ppf(0.975, 7, 2)))
+    assert r["reason"] == (
+        f"sensitivity 75% [{cp[0]:.0%}, {cp[1]:.0%}]; "
+        f"specificity 86% [{sps.beta.ppf(0.025, 6, 2):.0%}, {sps.beta.ppf(0.975, 7, 1):.0%}]; "
+        f"precision 86% [{sps.beta.ppf(0.025, 6, 2):.0%}, {sps.beta.ppf(0.975, 7, 1):.0%}]"
+    )
+    assert table.iloc[1]["verdict"] == "not evaluable"  # the grid claim (one init only)
     above = {"id": "ws", "kind": "diagnostic", "predictor": "weight_spread", "above": 0.001}
     r = claims.claims_table(df, [above]).iloc[0]
-    assert (r["n_cause"], r["n_control"], r["rate_cause"]) == (6, 7, 0.0)
+    # flagged: the 8 networks at 0.3 (2 collapsed); the other 7 hold 6 collapsed
+    assert (r["n_cause"], r["n_control"]) == (8, 7)
+    assert (r["sensitivity"], r["specificity"], r["precision"]) == pytest.approx(
+        (2 / 8, 1 / 7, 2 / 8))
     assert r["control_text"] == "weight_spread \u2264 0.001"
-    assert r["verdict"] == "contradicted"
 
 
 def test_decision_and_diverged_outcomes_with_scores():
@@ -650,7 +767,8 @@ def test_decision_and_diverged_outcomes_with_scores():
             )
         )
         rows.append(run_row(claim="v", init="constant", replicate=r, status="diverged"))
-        rows.append(run_row(claim="v", init="glorot_uniform", replicate=r, collapsed=True))
+        rows.append(run_row(claim="v", init="glorot_uniform", replicate=r, collapsed=True,
+                            rel_output_std=0.02 if r < 6 else 0.0005))
     df = runs_frame(rows)
     table = claims.claims_table(
         df,
@@ -663,17 +781,22 @@ def test_decision_and_diverged_outcomes_with_scores():
     d = table.iloc[0]
     assert d["outcome"] == "decision_collapsed" and d["verdict"] == "supported"
     assert (d["rate_cause"], d["rate_control"], d["n_pairs"]) == (1.0, 0.0, 12)
-    assert (d["score_cause"], d["score_control"]) == pytest.approx((0.5, 0.9055))
+    assert d["secondary"] == "balanced_accuracy"
+    assert (d["secondary_cause"], d["secondary_control"]) == pytest.approx((0.5, 0.9055))
     c = table.iloc[1]
-    assert (c["n_cause"], c["n_control"], c["n_pairs"], c["test"]) == (0, 0, 0, "none")
-    assert c["verdict"] == "inconclusive" and c["reason"] == "too few networks to tell"
+    assert (c["n_cause"], c["n_control"], c["n_pairs"]) == (0, 0, 0)
+    assert c["verdict"] == "not evaluable" and c["reason"] == "no rows: cause"
     v = table[table["outcome"] == "diverged"].iloc[0]
     assert (v["rate_cause"], v["rate_control"], v["diverged_cause"]) == (1.0, 0.0, 1.0)
     assert v["level_verdict"] == "supported"
-    # the same rows with outcome 'collapsed': a diverged network is not collapsed
+    # collapse rates at the spread thresholds: diverged networks count as not collapsed
+    assert [v[f"collapse_control_{t:g}"] for t in (0.001, 0.01, 0.05, 0.1)] == [0.5, 0.5, 1, 1]
+    assert v["collapse_cause_0.1"] == 0.0
+    # the same rows with outcome 'collapsed': every cause network diverged, so the level says
+    # nothing about collapse (it is not read as "the cause prevents collapse")
     w = claims.claims_table(df, [contrast("v")]).iloc[0]
     assert (w["rate_cause"], w["rate_control"], w["effect"]) == (0.0, 1.0, -1.0)
-    assert w["level_verdict"] == "contradicted"
+    assert w["level_verdict"] == "not evaluable" and w["level_reason"] == "diverged: cause 100%"
 
 
 def test_claims_table_empty_without_claims_and_raises_on_a_bad_one():
@@ -706,6 +829,7 @@ def simulated_preset(rng, rates_cause, rates_control):
             "init": pd.array(np.where(arm, "constant", "glorot_uniform"), dtype="string"),
             "replicate": np.tile(np.arange(per_arm), 4 * n_claims),
             "status": pd.array(["ok"] * len(arm), dtype="string"),
+            "task": pd.array(["binary"] * len(arm), dtype="string"),
             "collapsed": pd.array(rng.random(len(arm)) < rate, dtype="boolean"),
         }
     )
@@ -713,28 +837,34 @@ def simulated_preset(rng, rates_cause, rates_control):
     return df, defs
 
 
-def test_placebo_claims_are_rarely_called_an_effect(fast_holm):
+def test_placebo_claims_are_rarely_called_an_effect():
     """The acceptance criterion: cause and control identically distributed, at most 5% of the
-    claims get a verdict that says there is an effect."""
+    simulated sweeps get any verdict word that says there is an effect (one Holm family per
+    sweep: the family-wise error covers every level of every claim)."""
     rng = np.random.default_rng(20240611)
     presets, per_preset = 100, 3
-    verdicts, level_words = [], []
+    effect_words = [claims.SUPPORTED, claims.CONTRADICTED]
+    verdict_words, level_words, sweeps_wrong = [], [], []
     for _ in range(presets):
         rates = rng.choice([0.05, 0.3, 0.5], size=per_preset)
         df, defs = simulated_preset(rng, rates, rates)
         table = claims.claims_table(df, defs)
         assert (table["n_pairs"] == SIM_REPLICATES).all() and len(table) == 2 * per_preset
-        verdicts += list(claims.claim_verdicts(table).values())
+        verdict_words += list(claims.claim_verdicts(table).values())
         level_words += list(table["level_verdict"])
-    verdicts, level_words = np.array(verdicts), np.array(level_words)
-    assert verdicts.size == presets * per_preset
-    effect_words = [stats.SUPPORTED, stats.PARTLY, stats.CONTRADICTED]
-    assert np.mean(np.isin(verdicts, effect_words)) <= 0.05
+        sweeps_wrong.append(table["level_verdict"].isin(effect_words).any())
+    verdict_words, level_words = np.array(verdict_words), np.array(level_words)
+    assert verdict_words.size == presets * per_preset
+    assert np.mean(sweeps_wrong) <= 0.05
     assert np.mean(np.isin(level_words, effect_words)) <= 0.05
-    assert np.isin(verdicts, [stats.NOT_SUPPORTED, stats.INCONCLUSIVE]).mean() >= 0.95
+    # a claim is an effect when any of its levels is one (supported, contradicted, or mixed
+    # with an effect at some level)
+    assert np.mean(np.isin(verdict_words, effect_words)) <= np.mean(sweeps_wrong)
+    assert set(level_words) <= {*effect_words, claims.NOT_SUPPORTED, claims.INCONCLUSIVE}
+    assert np.isin(level_words, [claims.NOT_SUPPORTED, claims.INCONCLUSIVE]).mean() >= 0.95
 
 
-def test_a_large_true_effect_at_30_pairs_is_supported(fast_holm):
+def test_a_large_true_effect_at_30_pairs_is_supported():
     rng = np.random.default_rng(7)
     for _ in range(10):  # beside three placebo claims, under Holm over the preset
         df, defs = simulated_preset(rng, [0.9, 0.3, 0.05, 0.5], [0.1, 0.3, 0.05, 0.5])
@@ -745,18 +875,19 @@ def test_a_large_true_effect_at_30_pairs_is_supported(fast_holm):
 # -- the rule text -------------------------------------------------------------------------------
 
 
-def test_rule_description_renders_its_constants(monkeypatch):
+def test_rule_description_renders_its_constants():
     text = claims.rule_description()
-    assert "20 percentage points" in text and f"below {stats.ALPHA}" in text
-    for word in ("Holm", "McNemar", "Clopper-Pearson", "Tango"):
+    assert "10 percentage points" in text and "Holm family at 0.05" in text
+    assert "at most 5%" in text and "score at most 0.05 above" in text
+    for word in ("Holm", "Tarone", "Clopper-Pearson", "Tango", "two one-sided tests"):
         assert word in text
-    for word in stats.VERDICTS:
+    for word in (claims.SUPPORTED, claims.CONTRADICTED, claims.NOT_SUPPORTED,
+                 claims.INCONCLUSIVE, claims.MIXED):
         assert f"'{word}'" in text
-    monkeypatch.setattr(stats, "MIN_EFFECT", 0.5)
-    monkeypatch.setattr(stats, "ALPHA", 0.01)
-    text = claims.rule_description()
-    assert "50 percentage points" in text and "below 0.01" in text
-    assert "20 percentage points" not in text
+    text = claims.rule_description(margin=0.2, learn_margin=0.1, alpha=0.01)
+    assert "20 percentage points" in text and "Holm family at 0.01" in text
+    assert "at most 1%" in text and "score at most 0.1 above" in text
+    assert "10 percentage points" not in text
 
 
 # -- a literal claims sweep and its report ------------------------------------------------------

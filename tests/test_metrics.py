@@ -344,6 +344,7 @@ KEYS = {
     "majority_fraction",
     "decision_collapsed",
     "balanced_accuracy",
+    "auroc",
     "saturated_fraction",
     "dead_fraction",
     "dead_layer",
@@ -385,6 +386,7 @@ def test_network_metrics_binary():
     assert result["majority_fraction"] == pytest.approx(0.5)
     assert result["decision_collapsed"] is False
     assert result["balanced_accuracy"] == 1.0
+    assert result["auroc"] == 1.0  # every class-1 score above every class-0 score
     assert result["saturated_fraction"] == 0.0
     assert result["loss"] == pytest.approx(-math.log(0.75))  # p of the true class is 0.75
     assert result["score"] == 1.0
@@ -674,3 +676,19 @@ def test_every_member_metrics_equals_member_metrics():
         assert repr(every[k]) == repr(one)
         assert [type(v) for v in every[k].values()] == [type(v) for v in one.values()]
     assert every[1]["flag"] is False and every[2]["count"] == 3.0 and every[0]["absent"] is None
+
+
+def test_auroc_hand_values_and_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    # scores 0.1, 0.4 (class 0), 0.35, 0.8 (class 1): 3 of 4 (pos, neg) pairs ordered
+    assert m.auroc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == 0.75
+    # ties count half; a constant output is 0.5 whatever the class shares
+    assert m.auroc(np.array([0.5, 0.5, 0.5]), np.array([0, 1, 1])) == 0.5
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 60)
+    probs = rng.dirichlet([1, 1, 1], 60)
+    assert m.auroc(probs, labels) == pytest.approx(
+        roc_auc_score(labels, probs, multi_class="ovr", average="macro"))
+    assert math.isnan(m.auroc(np.array([0.2, np.nan]), np.array([0, 1])))
+    assert math.isnan(m.auroc(np.array([0.2, 0.3]), np.array([1, 1])))  # one class only
