@@ -455,7 +455,11 @@ def with_confirmation(table, confirm):
         mapped = out["claim"].map(first[theirs])
         out[ours] = mapped.fillna(NOT_RUN) if ours == "confirm_verdict" else mapped
     unsettled = {INCONCLUSIVE, NOT_EVALUABLE, NOT_RUN, DROPPED, DIAGNOSTIC_WORD}
-    out["settled"] = (out["verdict"] == out["confirm_verdict"]) & ~out["verdict"].isin(unsettled)
+    same = (out["verdict"] == out["confirm_verdict"]) & ~out["verdict"].isin(unsettled)
+    # a mixed claim is settled only where every level got the same word in both runs
+    levels_agree = (out["level_verdict"] == out["confirm_level_verdict"]).groupby(
+        out["claim"]).transform("all")
+    out["settled"] = same & ((out["verdict"] != MIXED) | levels_agree)
     out.attrs = {**table.attrs, "confirm_tuned": confirm.attrs.get("tuned", {})}
     return out
 

@@ -253,7 +253,7 @@ def claims_section(table, figures=None):
         "<h2>Claims: what the measurements say</h2>",
         f"<p>{len(first)} claims. Exploration: {html.escape(_counts(first['verdict']))}. "
         f"Confirmation: {html.escape(_counts(first['confirm_verdict']))}. {settled} settled "
-        "(the same verdict in both runs). "
+        "(the same verdict in both runs, level by level for a mixed one). "
         f"{int(tested['n_cause'].sum() + tested['n_control'].sum())} network results over "
         f"{len(tested)} levels (a control arm shared by several levels is counted at each). "
         "Every number and verdict is computed from the rows and is also in "
@@ -266,8 +266,12 @@ def claims_section(table, figures=None):
             "Each claim's levels pooled (descriptive: the verdict comes from the levels). "
             "Circle: exploration; square: confirmation; colour: that run's verdict; grey band: "
             "the equivalence margin.", wide=True) + "</div>")
+    confirm_tuned = table.attrs.get("confirm_tuned", {})
     for cid, block in table.groupby("claim", sort=False):
-        parts.append(_claim_block(block, tuned.get(cid, "")))
+        text = tuned.get(cid, "")
+        if confirm_tuned.get(cid) and confirm_tuned[cid] != text:
+            text += f"; in the confirmation: {confirm_tuned[cid]}"
+        parts.append(_claim_block(block, text))
     parts.append(f'<p class="rule" id="verdict-rule">'
                  f"{html.escape(claims.rule_description(**rule))}</p>")
     parts.append("</section>")

@@ -33,6 +33,9 @@ FACTOR_DISPLAY = {
     "width": "width (units per layer)",
     "epochs": "epochs",
     "batch_size": "batch size",
+    "output_layer": "output layer",
+    "seed_offset": "seed offset",
+    "tag": "tag (never read by training)",
 }
 
 METRIC_DISPLAY = {
