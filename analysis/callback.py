@@ -43,17 +43,27 @@ class ReportCallback(Callback):
             self.failed_jobs += 1
 
     def on_multirun_end(self, config, **kwargs):
-        from analysis.load import load_runs  # seaborn and friends are only needed at the end
-        from analysis.report import write_report
+        """Write the report. Hydra turns a callback's exception into a warning (exit status
+        0): every failure of the report is one line and exit status 1 here instead."""
+        from experiments import faults
 
         sweep_dir = config.hydra.sweep.dir
+        faults.SWEEP.stage = "report"
         try:
+            from analysis.load import load_runs  # seaborn and friends: needed only at the end
+            from analysis.report import write_report
+
             runs = load_runs(sweep_dir)
         except FileNotFoundError:
             print(f"collapse-lab: no results in {sweep_dir}; {self.failed_jobs} jobs raised, "
                   "see their logs", file=sys.stderr)
             sys.exit(1)
-        path = write_report(sweep_dir, runs)
+        except Exception as exc:  # noqa: BLE001  (unreadable rows, a missing library, ...)
+            faults.stop(faults.report_failed(exc, sweep_dir))
+        try:
+            path = write_report(sweep_dir, runs)
+        except Exception as exc:  # noqa: BLE001  (a full disk, a figure that cannot render)
+            faults.stop(faults.report_failed(exc, sweep_dir))
         print(f"report: {path}")
         errors = int((runs["status"] == "error").sum())
         if errors or self.failed_jobs:

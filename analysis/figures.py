@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from analysis import style  # noqa: E402
+from experiments.storage import atomic  # noqa: E402
 
 # Figures a report writes; removed before a new report so none is left from an older one.
 STALE_FIGURES = ["heatmap_*.png", "bars_*.png", "importance.png", "curves_*.png"]
@@ -86,7 +87,7 @@ class FigureWriter:
         return text
 
     def _save(self, token, data):
-        self.paths[int(token.strip("@").rsplit("-", 1)[1])].write_bytes(data)
+        atomic.write_bytes(self.paths[int(token.strip("@").rsplit("-", 1)[1])], data)
         self._images[token] = data
 
     @staticmethod

@@ -10,7 +10,6 @@ Example:
 import argparse
 import html
 import itertools
-import os
 import re
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 from analysis import aggregate, claims, claims_report, html_table, plots, reproduction, style
 from analysis.figures import FigureWriter
 from analysis.load import load_claims, load_history, load_runs
+from experiments.storage import atomic
 
 FIGURE_DIR = "figures"
 REPORT_NAME = "report.html"
@@ -652,14 +652,12 @@ def write_report(sweep_dir, runs=None):
     figures = FigureWriter(sweep / FIGURE_DIR)
     evaluated = _evaluate_claims(df, claim_list)
     if evaluated[0] is not None and len(evaluated[0]):
-        claims_report.write_claims_csv(evaluated[0], sweep)
+        table = evaluated[0][claims.CSV_COLUMNS]
+        atomic.write_atomic(sweep / claims_report.CSV_NAME,
+                            lambda tmp: table.to_csv(tmp, index=False))
     text = figures.fill(build_html(df, sweep.resolve().name, figures, claim_list, history,
                                    evaluated))
-    target = sweep / REPORT_NAME
-    partial = sweep / f".{REPORT_NAME}.tmp"
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, target)  # a reader never sees a half-written report
-    return target
+    return atomic.write_text(sweep / REPORT_NAME, text)  # never half written
 
 
 def main(argv=None):
@@ -676,6 +674,10 @@ def main(argv=None):
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk: one line, the rows are only ever read
+        print(f"error: {exc}; the rows in {sweep / 'runs'} are untouched: free space and "
+              "run this command again", file=sys.stderr)
+        return 1
     print(path)
     return 0
 

@@ -17,6 +17,7 @@ sweep leaves no trainer behind it.
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -61,6 +62,10 @@ def _serve(conn, parent_pid):
     """The training process: load the engine, then train the blocks it is sent until None,
     answering each with what blocks.train_block_rows returns (the sweep's process writes it).
     """
+    # Ctrl-C reaches every process of the terminal's group: the sweep's process decides what
+    # to keep and stops this one. SIGTERM ends it at once (as it did before run.py's handler).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     from experiments import quiet_tf
     from experiments.sweep.blocks import train_block_rows
@@ -152,11 +157,26 @@ class Trainer:
                 return value
 
     def _died(self):
+        """TrainerDied, or Interrupted if a SIGINT or SIGTERM to the whole group ended it."""
+        from experiments import faults
+
         self._process.join(5)
+        code = self._process.exitcode
+        if code in (-signal.SIGTERM, -signal.SIGINT):
+            return faults.Interrupted(-code)
         return TrainerDied(
-            f"the training process ended (exit code {self._process.exitcode}, e.g. killed for "
-            "lack of memory); the blocks written so far are kept: run the same command again "
-            "to train the rest")
+            f"the training process ended (exit code {code}, e.g. killed for lack of memory); "
+            "the blocks written so far are kept")
+
+    def stop(self):
+        """End the process now (an interrupt, a failure: what it is training is lost)."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._conn.close()
 
     def close(self):
         """Ask the process to stop; stop it if it does not within 10 s."""

@@ -31,6 +31,8 @@ from hydra.core.utils import (
 from hydra.plugins.launcher import Launcher
 from omegaconf import open_dict
 
+from experiments import faults
+
 log = logging.getLogger(__name__)
 CHOICES = {"engine": ("batched", "keras"), "executor": ("local", "ray")}
 
@@ -142,17 +144,19 @@ class CollapseLauncher(Launcher):
             def run_blocks(blocks, out_dir, progress):
                 return ray_executor.run_blocks(blocks, out_dir, self.chunk_size, progress,
                                                self.ray_address)
+        finished = False
         try:
-            return train_sweep(configs, ids, sweep_dir, run_blocks, self.block_networks,
-                               self.progress)
+            outcome = train_sweep(configs, ids, sweep_dir, run_blocks, self.block_networks,
+                                  self.progress)
+            finished = True
+            return outcome
         except StoreError as exc:
             _stop(str(exc))
         except TrainerDied as exc:
-            print(f"collapse-lab: {exc}", file=sys.stderr)
-            sys.exit(1)
-        finally:
-            if self.trainer is not None:  # its memory is free before the report is made
-                self.trainer.close()
+            faults.stop(f"{exc} ({faults.stored(sweep_dir)}): {faults.go_on(sweep_dir)}")
+        finally:  # its memory is free before the report is made; no trainer outlives a fault
+            if self.trainer is not None:
+                self.trainer.close() if finished else self.trainer.stop()
 
 
 def _reporter(outcome):
