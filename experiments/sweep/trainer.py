@@ -82,10 +82,11 @@ def _serve(conn, parent_pid):
             return
         if task is None:
             return
-        block, chunk_size, datasets = task
+        block, chunk_size, chunk_budget, datasets = task
         DATASETS.add(datasets)
         try:
-            result = train_block_rows(block, chunk_size, lambda n: conn.send(("progress", n)))
+            result = train_block_rows(block, chunk_size, lambda n: conn.send(("progress", n)),
+                                      chunk_budget)
         except BaseException:  # noqa: BLE001  (reported to the parent, which raises it)
             conn.send(("error", traceback.format_exc()))
         else:
@@ -110,34 +111,34 @@ class Trainer:
         self._process.start()
         child.close()
 
-    def train_block(self, block, out_dir, chunk_size=None, progress=None):
+    def train_block(self, block, out_dir, chunk_size=None, progress=None, chunk_budget=None):
         """experiments.sweep.blocks.train_block: trained in the training process, written
         here."""
-        return self.run_blocks([block], out_dir, chunk_size, progress)
+        return self.run_blocks([block], out_dir, chunk_size, progress, chunk_budget)
 
-    def run_blocks(self, blocks, out_dir, chunk_size, progress=None):
+    def run_blocks(self, blocks, out_dir, chunk_size, progress=None, chunk_budget=None):
         """Train every block in turn and write its rows here while the next one trains;
         {config_id: outcome} as train_block returns it."""
         from experiments.sweep.blocks import write_block
 
         outcome = {}
         if blocks:
-            self._send(blocks[0], chunk_size)
+            self._send(blocks[0], chunk_size, chunk_budget)
         for i, block in enumerate(blocks):
             trained = self._receive(progress)
             if i + 1 < len(blocks):
-                self._send(blocks[i + 1], chunk_size)
+                self._send(blocks[i + 1], chunk_size, chunk_budget)
             outcome.update(write_block(block, *trained, out_dir))
         return outcome
 
-    def _send(self, block, chunk_size):
+    def _send(self, block, chunk_size, chunk_budget=None):
         """Send a block with its datasets (made here, see UNUSED_BY_KERAS_HERE)."""
         from experiments.sweep.blocks import block_jobs
         from experiments.variants.dataset import DATASETS
 
         datasets = DATASETS.of(block_jobs(block))
         try:
-            self._conn.send((block, chunk_size, datasets))
+            self._conn.send((block, chunk_size, chunk_budget, datasets))
         except OSError:  # a broken pipe: the process has ended
             raise self._died() from None
 

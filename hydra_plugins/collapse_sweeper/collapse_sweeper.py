@@ -100,6 +100,8 @@ class CollapseSweeper(Sweeper):
         configs = validate_jobs(self.hydra_context.config_loader, self.config, jobs)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         faults.SWEEP.folder = sweep_dir
+        if isinstance(self.launcher, CollapseLauncher):  # before anything is written
+            self.launcher.check_memory(jobs, configs)
         try:
             return [self._launch(jobs, configs, sweep_dir)]
         except OSError as exc:  # a full disk, at any write: one line, every block kept
