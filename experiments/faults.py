@@ -99,6 +99,30 @@ def interrupted(interrupt):
     return f"{name}; {stored(folder)} and kept: {go_on(folder)}"
 
 
+def resumable(main, name, records_path):
+    """Run a benchmark's `main()` that appends one record per finished case to the file
+    `records_path()` (experiments.storage.records), so that a rerun goes on from there; an
+    interrupt or a failed write is one line and exit status 130 (143) or 1, not a traceback.
+
+    Returns:
+        The exit status (main's return value, 0 if it returns None).
+    """
+    terminate_as_interrupt()
+    try:
+        return main() or 0
+    except KeyboardInterrupt as interrupt:
+        what, status = "interrupted", exit_status(interrupt)
+    except OSError as exc:
+        what, status = str(exc), EXIT_FAILED
+    from experiments.storage import records
+
+    path = records_path()
+    done = len(records.read(path)) if Path(path).exists() else 0
+    print(f"{name}: {what}; {done} finished record{'s' if done != 1 else ''} kept in {path}: "
+          "run the same command again to go on from there", file=sys.stderr)
+    return status
+
+
 def stop(line, status=EXIT_FAILED):
     """Print `collapse-lab: line` on stderr and exit with `status`."""
     print(f"collapse-lab: {line}", file=sys.stderr)
