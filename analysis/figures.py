@@ -44,7 +44,7 @@ class FigureWriter:
     """Collects a report's figures; `add` returns the HTML of one, `fill` completes the page.
 
     Args:
-        folder: Where the PNG files go (made if missing; stale figures are removed).
+        folder: Where the PNG files go (made if missing; see remove_stale).
         parallel: Render in forked children; None: where `can_fork()`.
     """
 
@@ -55,10 +55,16 @@ class FigureWriter:
         self.workers = max(1, os.cpu_count() or 1)
         self._running, self._images = [], {}
         folder.mkdir(parents=True, exist_ok=True)
-        # Figures of an earlier report of this sweep may belong to factors no longer varied.
+
+    def remove_stale(self):
+        """Remove figures of an earlier report that this one did not draw (they may belong to
+        factors no longer varied); called once the new report is written, so that a report
+        that fails leaves the earlier one's figures."""
+        drawn = set(self.paths)
         for pattern in STALE_FIGURES:
-            for stale in folder.glob(pattern):
-                stale.unlink()
+            for stale in self.folder.glob(pattern):
+                if stale not in drawn:
+                    stale.unlink()
 
     def add(self, fig, name, alt, caption, wide=False):
         """Start rendering `fig` as `<folder>/<name>.png`; its HTML, with a placeholder that

@@ -657,7 +657,9 @@ def write_report(sweep_dir, runs=None):
                             lambda tmp: table.to_csv(tmp, index=False))
     text = figures.fill(build_html(df, sweep.resolve().name, figures, claim_list, history,
                                    evaluated))
-    return atomic.write_text(sweep / REPORT_NAME, text)  # never half written
+    path = atomic.write_text(sweep / REPORT_NAME, text)  # never half written
+    figures.remove_stale()
+    return path
 
 
 def main(argv=None):

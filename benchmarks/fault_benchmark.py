@@ -167,7 +167,8 @@ def record(job):
             "doctor_seconds": round(time.perf_counter() - start, 3)}
 
 
-def load_records(path=RECORDS):
+def load_records(path=None):
+    path = RECORDS if path is None else path
     return {rec["id"]: rec for rec in record_file.read(path)}
 
 

@@ -71,17 +71,19 @@ def go_on(folder):
 
 def write_failed(exc, folder):
     """The line for a file that could not be written while a sweep ran."""
-    from experiments.storage.atomic import disk_is_full
+    from experiments.storage.atomic import describe, disk_is_full
 
     if folder is None:
-        return f"{exc}"
+        return describe(exc)
     then = "free space, then " if disk_is_full(exc) else ""
-    return f"{exc}; {stored(folder)} and kept: {then}{go_on(folder)}"
+    return f"{describe(exc)}; {stored(folder)} and kept: {then}{go_on(folder)}"
 
 
 def report_failed(exc, folder):
     """The line for a report that could not be written: the rows are safe."""
-    cause = str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+    from experiments.storage.atomic import describe
+
+    cause = describe(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
     cause = cause.strip().splitlines()[0] if cause.strip() else type(exc).__name__
     return (f"the report could not be written ({cause}); the rows are safe ({stored(folder)}): "
             f"python -m analysis.report {folder} writes the report again")
@@ -107,13 +109,15 @@ def resumable(main, name, records_path):
     Returns:
         The exit status (main's return value, 0 if it returns None).
     """
+    from experiments.storage.atomic import describe
+
     terminate_as_interrupt()
     try:
         return main() or 0
     except KeyboardInterrupt as interrupt:
         what, status = "interrupted", exit_status(interrupt)
     except OSError as exc:
-        what, status = str(exc), EXIT_FAILED
+        what, status = describe(exc), EXIT_FAILED
     from experiments.storage import records
 
     path = records_path()

@@ -182,7 +182,8 @@ def run_case(path, seed):
     return rec
 
 
-def load_records(path=RECORDS):
+def load_records(path=None):
+    path = RECORDS if path is None else path
     return {(rec["id"], rec["seed"], rec["hash"]): rec for rec in record_file.read(path)}
 
 

@@ -29,6 +29,17 @@ class WriteError(OSError):
         return f"could not write {self.path}: {self.strerror}"
 
 
+def describe(exc):
+    """One line for an OSError: 'could not write FILE: cause' for a write (or a full disk),
+    'FILE: cause' for another named file, str(exc) otherwise."""
+    if isinstance(exc, WriteError):
+        return str(exc)
+    name = getattr(exc, "filename", None)
+    if name is None or not getattr(exc, "strerror", None):
+        return str(exc)
+    return f"{'could not write ' if disk_is_full(exc) else ''}{name}: {exc.strerror}"
+
+
 def disk_is_full(exc):
     """True for the errors of a full disk or an exhausted quota."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

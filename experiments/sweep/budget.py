@@ -42,7 +42,7 @@ class Budget:
         """The budget of `hydra.launcher.max_memory_gb` (None: the machine's)."""
         if max_memory_gb is not None:
             return cls(int(float(max_memory_gb) * GB),
-                       f"hydra.launcher.max_memory_gb={max_memory_gb}")
+                       f"hydra.launcher.max_memory_gb={float(max_memory_gb):g}")
         available = memory.available_bytes()
         if available is None:  # nothing to read it from: the engine's own bound alone
             return cls(4 * CHUNK_BYTES, "the default (the machine's memory cannot be read)")
