@@ -11,6 +11,12 @@ from pathlib import Path
 # In training, a Dense layer with at least this many weights is a batched matrix product;
 # smaller ones are a broadcast product summed over its inputs (engine.program._dense).
 MATMUL_MIN_WEIGHTS = 4096
+# float32 copies of the weights a member holds at once: while training (weights, gradients,
+# optimizer slots and what each of the four update rules makes of them: 1.54 GB above the
+# processes' own for one network of depth 10 x width 1000 trained an epoch, measured
+# 2026-12-07), and when only probed (epochs=0: weights, gradients and the probes' copies).
+PARAM_COPIES_TRAINING = 20
+PARAM_COPIES_PROBING = 6
 # A network alone in its chunk trains beside one padding copy (engine.plan: a lone activation
 # block gets a partner block), so the least a network needs is two members' memory.
 LEAST_MEMBERS = 2
@@ -21,12 +27,13 @@ def member_bytes(shape):
 
     Per member: the training and evaluation data (the probes' copies, the training rows the
     program gathers its batches from, an epoch's row orders); the weights with the optimizer
-    slots, an update's new copies and the gradients; two probes in flight (activations kept
+    slots, every update rule's new copies (the program computes each rule and every member
+    selects its own) and the gradients; two probes in flight (activations kept
     for the metrics and for the gradient), with the metrics' float64 copy of one layer; the
     forward pass over the training inputs; and, as a margin, a rows x fan_in x fan_out product
     of the largest small Dense layer (the probes use a matrix product instead).
     """
-    (_task, n_features, n_out, depth, width, n_train, n_eval, _epochs, batch_size,
+    (_task, n_features, n_out, depth, width, n_train, n_eval, epochs, batch_size,
      *_rest) = shape
     sizes = [n_features] + [width] * depth + [n_out]
     shapes = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
@@ -35,7 +42,7 @@ def member_bytes(shape):
     small = max([s for s in shapes if s < MATMUL_MIN_WEIGHTS], default=0)
     rows = max(n_train, n_eval)
     return (4 * 4 * n_train * (n_features + n_out) + 4 * 2 * n_eval * (n_features + n_out)
-            + 4 * 6 * n_params
+            + 4 * (PARAM_COPIES_TRAINING if epochs else PARAM_COPIES_PROBING) * n_params
             + 2 * (4 * 4 * n_eval * units + 8 * 4 * n_eval * width + 16 * width * width)
             + 4 * 3 * n_train * width + 4 * 4 * batch_size * units
             + 4 * rows * small + 4096)

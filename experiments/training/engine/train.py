@@ -104,6 +104,15 @@ def _keep_freed_memory():
     mallopt(m_trim_threshold, 1 << 30)
 
 
+def _return_freed_memory():
+    """Hand the memory a finished chunk freed back to the system (glibc's malloc_trim), so
+    that what one chunk left in the heap does not add to the next one's peak."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 @contextlib.contextmanager
 def _gc_paused():
     """Pause Python's cyclic garbage collector (reference counting still frees memory).
@@ -158,6 +167,7 @@ def _train_many(jobs, chunk_size, progress, return_weights, chunk_budget):
             for member, trained in zip(chunk.members, run_chunk(chunk, cache), strict=True):
                 out[member.index] = trained if return_weights else trained[:2]
             done += len(chunk.members)
+            _return_freed_memory()
             if progress is not None:
                 progress(done)
     return out
