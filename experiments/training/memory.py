@@ -12,10 +12,11 @@ from pathlib import Path
 # smaller ones are a broadcast product summed over its inputs (engine.program._dense).
 MATMUL_MIN_WEIGHTS = 4096
 # float32 copies of the weights a member holds at once: while training (weights, gradients,
-# optimizer slots and what each of the four update rules makes of them: 1.54 GB above the
-# processes' own for one network of depth 10 x width 1000 trained an epoch, measured
-# 2026-12-07), and when only probed (epochs=0: weights, gradients and the probes' copies).
-PARAM_COPIES_TRAINING = 20
+# optimizer slots and what each of the four update rules makes of them; measured 2026-12-07
+# for depth 10 x width 1000, one epoch: 1.54 GB above the processes' own for one network,
+# 1.68-1.91 GB for four, one chunk after the other; 24 copies estimate 1.89 GB), and when only
+# probed (epochs=0: weights, gradients and the probes' copies).
+PARAM_COPIES_TRAINING = 24
 PARAM_COPIES_PROBING = 6
 # A network alone in its chunk trains beside one padding copy (engine.plan: a lone activation
 # block gets a partner block), so the least a network needs is two members' memory.
