@@ -5,7 +5,7 @@ a signal to the process group) and the test reads the line, the exit status and 
 import errno
 import os
 import re
-import signal
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,13 +30,15 @@ ENOSPC = os.strerror(errno.ENOSPC)
 # bytes are written to its temporary name, then the write fails as a full disk fails it.
 # FULL_AT=hydra fails Hydra's own job files (.hydra/*.yaml), which Hydra writes itself.
 # SIGINT_AFTER=n sends SIGINT to the whole process group after the n-th runs file, as a
-# terminal does on Ctrl-C, while the training process trains the next block.
+# terminal does on Ctrl-C, while the training process trains the next block; SIGTERM_AFTER=n
+# sends SIGTERM to the sweep's process alone, as `kill PID` does.
 WRAPPER = """
 import errno, os, runpy, signal, sys
 from experiments.storage import atomic
 
 at, nth, seen = os.environ.get("FULL_AT"), int(os.environ.get("FULL_NTH", "1")), [0]
 interrupt_after = int(os.environ.get("SIGINT_AFTER", "0"))
+terminate_after = int(os.environ.get("SIGTERM_AFTER", "0"))
 real_write, runs_written = atomic.write_atomic, [0]
 
 def write_atomic(path, fill):
@@ -52,6 +54,8 @@ def write_atomic(path, fill):
         runs_written[0] += 1
         if runs_written[0] == interrupt_after:
             os.killpg(os.getpgrp(), signal.SIGINT)
+        if runs_written[0] == terminate_after:
+            os.kill(os.getpid(), signal.SIGTERM)
     return out
 
 atomic.write_atomic = write_atomic
@@ -108,6 +112,8 @@ def reference(tmp_path_factory):
 @pytest.mark.parametrize("where, nth, kept", [("/runs/", 3, 2), ("/history/", 2, 1)])
 def test_a_full_disk_while_rows_are_written_keeps_every_finished_block_and_resumes(
         tmp_path, reference, where, nth, kept):
+    """The runs file of the third block; the history file of the second (written first: a
+    block without its runs file is trained again)."""
     out = tmp_path / "sweep"
     proc = sweep(out, BLOCKS, wrapped=True, env={"FULL_AT": where, "FULL_NTH": str(nth)})
     assert proc.returncode == 1, proc.stderr[-3000:]
@@ -120,6 +126,8 @@ def test_a_full_disk_while_rows_are_written_keeps_every_finished_block_and_resum
     assert "Traceback" not in proc.stderr
     assert len(list((out / "runs").glob("*.parquet"))) == kept
     assert leftovers(out) == [] and not (out / "report.html").exists()
+    if where == "/history/":  # the rerun is the same as after a full disk at runs/
+        return
     again = sweep(out, BLOCKS)  # space freed
     assert again.returncode == 0, again.stderr[-3000:]
     resumed = f"resume: {2 * kept} networks already stored, {8 - 2 * kept} to train"
@@ -127,10 +135,10 @@ def test_a_full_disk_while_rows_are_written_keeps_every_finished_block_and_resum
     pd.testing.assert_frame_equal(rows(out), reference)
 
 
-@pytest.mark.parametrize("where", ["sweep.json", "multirun.yaml", "hydra"])
+@pytest.mark.parametrize("where", ["multirun.yaml", "hydra"])
 def test_a_full_disk_at_the_sweeps_own_files_is_one_line_and_exit_1(tmp_path, where):
-    """sweep.json (the store), multirun.yaml (the sweeper), and Hydra's own job files, which
-    the Keras path writes for every job (hydra.launcher.engine=keras)."""
+    """multirun.yaml (the sweeper; sweep.json goes the same way, see below), and Hydra's own
+    job files, which the Keras path writes for every job (hydra.launcher.engine=keras)."""
     out = tmp_path / "sweep"
     extra = ["hydra.launcher.engine=keras"] if where == "hydra" else []
     proc = sweep(out, *extra, wrapped=True, env={"FULL_AT": where})
@@ -142,6 +150,15 @@ def test_a_full_disk_at_the_sweeps_own_files_is_one_line_and_exit_1(tmp_path, wh
     assert leftovers(out) == [] and not (out / "runs").exists()
 
 
+def test_a_full_disk_at_sweep_json_leaves_no_file(tmp_path, monkeypatch):
+    from experiments.storage import store
+
+    full_at(monkeypatch, "sweep.json")
+    with pytest.raises(atomic.WriteError, match=f"could not write .*sweep.json: {ENOSPC}"):
+        store.prepare_folder(tmp_path, ["init=zeros"], fresh=False)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_full_disk_at_the_report_exits_1_and_the_report_can_be_written_again(tmp_path):
     out = tmp_path / "sweep"
     proc = sweep(out, wrapped=True, env={"FULL_AT": "report.html"})
@@ -151,17 +168,27 @@ def test_a_full_disk_at_the_report_exits_1_and_the_report_can_be_written_again(t
         f"{out / 'report.html'}: {ENOSPC}); the rows are safe (8 networks are stored in "
         f"{out / 'runs'}): python -m analysis.report {out} writes the report again"]
     assert not (out / "report.html").exists() and leftovers(out) == []
-    again = subprocess.run([sys.executable, "-m", "analysis.report", str(out)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and again.stdout.strip() == str(out / "report.html")
+    from analysis import report
+
+    assert report.main([str(out)]) == 0  # what the line says to run
     assert "<img" in (out / "report.html").read_text()
 
 
-@pytest.fixture
-def claims_folder(tmp_path):
+@pytest.fixture(scope="module")
+def claims_sweep(tmp_path_factory):
+    """A claims sweep's folder (runs, history, multirun.yaml) with its report written."""
+    from analysis.report import write_report
     from tests.test_claims import write_claims_sweep
 
-    return write_claims_sweep(tmp_path / "claims")
+    folder = write_claims_sweep(tmp_path_factory.mktemp("claims") / "claims")
+    write_report(folder)
+    return folder
+
+
+@pytest.fixture
+def claims_folder(claims_sweep, tmp_path):
+    """A copy of claims_sweep, with its report, figures and claims.csv."""
+    return Path(shutil.copytree(claims_sweep, tmp_path / "claims"))
 
 
 def full_at(monkeypatch, where):
@@ -183,12 +210,12 @@ def full_at(monkeypatch, where):
     monkeypatch.setattr(atomic, "write_atomic", write_atomic)
 
 
-@pytest.mark.parametrize("where", ["figures/", "claims.csv", "report.html"])
+@pytest.mark.parametrize("where", ["figures/", "claims.csv"])
 def test_every_write_of_the_report_is_whole_or_absent(claims_folder, monkeypatch, where):
-    """An earlier report, claims.csv and figures stay as they were; no temporary file."""
+    """An earlier report, claims.csv and figures stay as they were; no temporary file
+    (report.html itself: test_a_full_disk_at_the_report_exits_1_...)."""
     from analysis.report import write_report
 
-    write_report(claims_folder)
     before = {p: p.read_bytes() for p in claims_folder.rglob("*") if p.is_file()}
     full_at(monkeypatch, where)
     with pytest.raises(atomic.WriteError, match=f"could not write .*{where}.*: {ENOSPC}"):
@@ -213,8 +240,8 @@ def test_reproduction_csv_is_whole_or_absent(tmp_path, monkeypatch):
     assert leftovers(tmp_path) == []
 
 
-def test_a_report_that_fails_is_exit_1_and_one_line_never_a_warning(claims_folder,
-                                                                      monkeypatch, capsys):
+def test_a_report_that_fails_is_exit_1_and_one_line_never_a_warning(
+        claims_sweep, claims_folder, monkeypatch, capsys):
     """A figure that cannot render: Hydra would turn the callback's exception into a
     UserWarning and exit 0."""
     from analysis import figures
@@ -235,7 +262,8 @@ def test_a_report_that_fails_is_exit_1_and_one_line_never_a_warning(claims_folde
         f"pixels is too large); the rows are safe ({n} networks are stored in "
         f"{claims_folder / 'runs'}): python -m analysis.report {claims_folder} writes the "
         "report again"]
-    assert not (claims_folder / "report.html").exists()
+    for name in ("report.html", "claims.csv"):  # the earlier report, as it was
+        assert (claims_folder / name).read_bytes() == (claims_sweep / name).read_bytes()
 
 
 # -----------------------------------------------------------------------------
@@ -328,19 +356,17 @@ def test_sigterm_stops_the_sweep_like_ctrl_c_with_exit_143(tmp_path):
     """`kill PID` (or a batch scheduler) to the sweep's process alone: it stops its training
     process itself."""
     out = tmp_path / "sweep"
-    proc = subprocess.Popen([sys.executable, "run.py", "-m", *GRID, "epochs=300", BLOCKS,
-                             f"hydra.sweep.dir={out}"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    while not list(out.glob("runs/*.parquet")) and proc.poll() is None:
-        subprocess.run(["sleep", "0.05"])
-    proc.send_signal(signal.SIGTERM)
+    program = [sys.executable, "-c", WRAPPER, "-m", *GRID, BLOCKS, f"hydra.sweep.dir={out}"]
+    proc = subprocess.Popen(program, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True,
+                            env={**os.environ, "SIGTERM_AFTER": "1"})
     _, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 143, stderr[-3000:]
     assert group_members(proc.pid) == []
-    (line,) = [line for line in stderr.splitlines() if not line.startswith("[20")]
-    assert line.startswith("collapse-lab: terminated; ") and line.endswith(
-        f"run the same command with hydra.sweep.dir={out} to train the rest")
-    assert 1 <= len(list((out / "runs").glob("*.parquet"))) < 4 and leftovers(out) == []
+    assert [line for line in stderr.splitlines() if not line.startswith("[20")] == [
+        f"collapse-lab: terminated; 2 networks are stored in {out / 'runs'} and kept: run the "
+        f"same command with hydra.sweep.dir={out} to train the rest"]
+    assert len(list((out / "runs").glob("*.parquet"))) == 1 and leftovers(out) == []
 
 
 # -----------------------------------------------------------------------------
