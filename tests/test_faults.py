@@ -113,7 +113,7 @@ def reference(tmp_path_factory):
 def test_a_full_disk_while_rows_are_written_keeps_every_finished_block_and_resumes(
         tmp_path, reference, where, nth, kept):
     """The runs file of the third block; the history file of the second (written first: a
-    block without its runs file is trained again)."""
+    block without its runs file is trained again). Exactly the blocks before are kept."""
     out = tmp_path / "sweep"
     proc = sweep(out, BLOCKS, wrapped=True, env={"FULL_AT": where, "FULL_NTH": str(nth)})
     assert proc.returncode == 1, proc.stderr[-3000:]
@@ -126,13 +126,51 @@ def test_a_full_disk_while_rows_are_written_keeps_every_finished_block_and_resum
     assert "Traceback" not in proc.stderr
     assert len(list((out / "runs").glob("*.parquet"))) == kept
     assert leftovers(out) == [] and not (out / "report.html").exists()
-    if where == "/history/":  # the rerun is the same as after a full disk at runs/
-        return
-    again = sweep(out, BLOCKS)  # space freed
-    assert again.returncode == 0, again.stderr[-3000:]
-    resumed = f"resume: {2 * kept} networks already stored, {8 - 2 * kept} to train"
-    assert resumed in again.stdout + again.stderr
-    pd.testing.assert_frame_equal(rows(out), reference)
+    # the rerun after space is freed: test_a_real_full_disk_...
+
+
+def tmpfs(folder, size):
+    """Mount a tmpfs of `size` at `folder`; False where the tests may not (not root, or a
+    container without the right to mount)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True).returncode == 0
+
+
+def test_a_real_full_disk_keeps_every_finished_block_and_the_rerun_resumes(tmp_path,
+                                                                          reference):
+    """The issue's reproduction: the sweep folder on an 80 kB tmpfs, then more space. Where
+    the tests cannot mount one, the third runs file fails as a full disk fails it (WRAPPER)
+    and the rerun runs without the fault."""
+    disk = tmp_path / "disk"
+    mounted = tmpfs(disk, "80k")
+    out = disk / "sweep"
+    try:
+        proc = sweep(out, BLOCKS, wrapped=not mounted, env={"FULL_AT": "/runs/",
+                                                             "FULL_NTH": "3"})
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        (line,) = lines(proc)
+        found = re.fullmatch(
+            re.escape(f"collapse-lab: could not write {out}/") + r"(runs|history)/[0-9a-f]{12}"
+            + re.escape(f".parquet: {ENOSPC}; ") + r"(\d) networks are stored in "
+            + re.escape(f"{out / 'runs'} and kept: free space, then run the same command "
+                        f"with hydra.sweep.dir={out} to train the rest"), line)
+        assert found, line
+        kept = len(list((out / "runs").glob("*.parquet")))
+        assert 1 <= kept < 4 and int(found.group(2)) == 2 * kept
+        assert leftovers(out) == [] and not (out / "report.html").exists()
+        if mounted:  # space freed
+            subprocess.run(["mount", "-o", "remount,size=20m", str(disk)], check=True)
+        again = sweep(out, BLOCKS)
+        assert again.returncode == 0, again.stderr[-3000:]
+        resumed = f"resume: {2 * kept} networks already stored, {8 - 2 * kept} to train"
+        assert resumed in again.stdout + again.stderr
+        pd.testing.assert_frame_equal(rows(out), reference)
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
 @pytest.mark.parametrize("where", ["multirun.yaml", "hydra"])
