@@ -10,8 +10,10 @@ Example:
 import argparse
 import html
 import itertools
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,6 @@ import pandas as pd
 from analysis import aggregate, claims, claims_report, html_table, plots, reproduction, style
 from analysis.figures import FigureWriter
 from analysis.load import load_claims, load_history, load_runs
-from experiments.storage import atomic
 
 FIGURE_DIR = "figures"
 REPORT_NAME = "report.html"
@@ -629,6 +630,18 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=N
     )
 
 
+def _write_claims_csv(table, sweep):
+    """claims_report.write_claims_csv into `sweep`, whole or not at all (experiments.storage.
+    atomic): it writes into a hidden folder, removed whatever happens."""
+    from experiments.storage import atomic
+
+    def fill(tmp):
+        with tempfile.TemporaryDirectory(dir=sweep, prefix=".claims.") as folder:
+            os.replace(claims_report.write_claims_csv(table, Path(folder)), tmp)
+
+    return atomic.write_atomic(sweep / claims_report.CSV_NAME, fill)
+
+
 def write_report(sweep_dir, runs=None):
     """Write `<sweep_dir>/report.html` and its figures as PNG files in `<sweep_dir>/figures/`.
 
@@ -652,11 +665,11 @@ def write_report(sweep_dir, runs=None):
     figures = FigureWriter(sweep / FIGURE_DIR)
     evaluated = _evaluate_claims(df, claim_list)
     if evaluated[0] is not None and len(evaluated[0]):
-        table = evaluated[0][claims.CSV_COLUMNS]
-        atomic.write_atomic(sweep / claims_report.CSV_NAME,
-                            lambda tmp: table.to_csv(tmp, index=False))
+        _write_claims_csv(evaluated[0], sweep)
     text = figures.fill(build_html(df, sweep.resolve().name, figures, claim_list, history,
                                    evaluated))
+    from experiments.storage import atomic
+
     path = atomic.write_text(sweep / REPORT_NAME, text)  # never half written
     figures.remove_stale()
     return path
