@@ -18,15 +18,24 @@ class ReportCallback(Callback):
         self.failed_jobs = 0
 
     def on_run_start(self, config, **kwargs):
-        """A refused single run leaves nothing on disk: check it before Hydra's run_job makes
-        its folder and log (a sweep's jobs are checked by the collapse sweeper)."""
+        """A refused single run (a bad value, a network too large for the memory budget)
+        leaves nothing on disk: check it before Hydra's run_job makes its folder and log (a
+        sweep's jobs are checked by the collapse sweeper)."""
+        from experiments.sweep import budget
         from experiments.sweep.config import validate
+        from experiments.training.memory import member_bytes
         from experiments.variants.registry import ConfigError
 
         try:
             validate(config)
         except ConfigError as exc:
             print(f"collapse-lab: {exc}", file=sys.stderr)
+            sys.exit(2)
+        limit = config.hydra.launcher.get("max_memory_gb")  # the Keras path: one network
+        try:
+            budget.check([config], budget.Budget.of(limit), member_bytes)
+        except budget.TooLarge as exc:
+            print(f"collapse-lab: {exc}; nothing was trained", file=sys.stderr)
             sys.exit(2)
 
     def on_multirun_start(self, config, **kwargs):

@@ -323,18 +323,24 @@ def test_a_memory_budget_that_fits_two_networks_trains_in_four_blocks_with_the_s
     pd.testing.assert_frame_equal(rows(out), reference)
 
 
-def test_a_network_too_large_for_the_budget_is_refused_by_name_before_anything(tmp_path):
-    out = tmp_path / "sweep"
-    proc = subprocess.run(
-        [sys.executable, "run.py", "-m", "epochs=0", "model.depth=200", "model.width=1000,10",
-         "hydra.launcher.max_memory_gb=4", f"hydra.sweep.dir={out}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+@pytest.mark.parametrize("mode", ["sweep", "single run"])
+def test_a_network_too_large_for_the_budget_is_refused_by_name_before_anything(tmp_path, mode):
+    """The batched engine trains a lone network beside a padding copy (12.3 GB); a single
+    run trains it alone with Keras (6.13 GB)."""
+    out = tmp_path / "out"
+    args = (["-m", "epochs=0", "model.depth=200", "model.width=1000,10",
+             f"hydra.sweep.dir={out}"] if mode == "sweep"
+            else ["epochs=0", "model.depth=200", "model.width=1000", f"hydra.run.dir={out}"])
+    proc = subprocess.run([sys.executable, "run.py", *args, "hydra.launcher.max_memory_gb=4"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2
+    need, job = (("12.3", " (job: epochs=0 model.depth=200 model.width=1000)")
+                 if mode == "sweep" else ("6.13", ""))
     assert proc.stderr.splitlines() == [
-        "collapse-lab: one network of model.depth=200 model.width=1000 needs about 12.3 GB to "
-        "train, more than the memory budget, 4 GB (hydra.launcher.max_memory_gb=4): make it "
-        "smaller, or raise hydra.launcher.max_memory_gb if the machine has the memory (job: "
-        "epochs=0 model.depth=200 model.width=1000); nothing was trained"]
+        f"collapse-lab: one network of model.depth=200 model.width=1000 needs about {need} GB "
+        "to train, more than the memory budget, 4 GB (hydra.launcher.max_memory_gb=4): make it "
+        "smaller, or raise hydra.launcher.max_memory_gb if the machine has the memory"
+        f"{job}; nothing was trained"]
     assert not out.exists()
 
 

@@ -74,13 +74,17 @@ def shape(cfg):
             int(cfg.epochs), int(cfg.batch_size))
 
 
-def check(configs, budget):
-    """Raise TooLarge for the first config a network of which cannot train within `budget`."""
+def check(configs, budget, need=memory.least_bytes):
+    """Raise TooLarge for the first config a network of which cannot train within `budget`.
+
+    `need(shape)`: what one network needs; the batched engine's least chunk by default, one
+    member (memory.member_bytes) on the Keras path, which trains one network at a time.
+    """
     needs = {}
     for index, cfg in enumerate(configs):
         key = shape(cfg)
         if key not in needs:
-            needs[key] = memory.least_bytes(key)
+            needs[key] = need(key)
         if needs[key] > budget.total:
             raise TooLarge(
                 f"one network of model.depth={cfg.model.depth} model.width={cfg.model.width} "

@@ -87,12 +87,12 @@ class CollapseLauncher(Launcher):
         """Before anything is written: refuse a sweep one network of which cannot train
         within the memory budget (experiments.sweep.budget), with one line naming its job."""
         from experiments.sweep import budget
+        from experiments.training import memory
 
         self.budget = budget.Budget.of(self.max_memory_gb)
-        if self.engine != "batched":
-            return
+        need = memory.least_bytes if self.engine == "batched" else memory.member_bytes
         try:
-            budget.check(configs, self.budget)
+            budget.check(configs, self.budget, need)
         except budget.TooLarge as exc:
             job = " ".join(o for o in job_overrides[exc.index] if not o.startswith("hydra."))
             _stop(f"{exc} (job: {job}); nothing was trained")
