@@ -61,8 +61,8 @@ def stored(folder):
             count += pq.read_metadata(path).num_rows
         except (OSError, ValueError):  # unreadable: the next run names it
             continue
-    return f"{count} network{'s' if count != 1 else ''} {'is' if count == 1 else 'are'} " \
-           f"stored in {runs}"
+    networks = "1 network is" if count == 1 else f"{count} networks are"
+    return f"{networks} stored in {runs}"
 
 
 def go_on(folder):
