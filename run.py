@@ -9,6 +9,7 @@ handler): the interpreter's own teardown would add ~0.5 s to every sweep.
 """
 
 import atexit
+import logging
 import os
 import sys
 
@@ -43,7 +44,14 @@ def app(cfg):
 
 
 if __name__ == "__main__":
-    check_options(sys.argv[1:], Path(__file__).resolve().parent / "conf")
-    start_training_early(sys.argv[1:])  # TensorFlow loads in it while Hydra composes
-    app()
+    from experiments import faults
+
+    faults.terminate_as_interrupt()  # SIGTERM stops as cleanly as Ctrl-C
+    logging.raiseExceptions = False  # a log file on a full disk: no traceback per record
+    try:
+        check_options(sys.argv[1:], Path(__file__).resolve().parent / "conf")
+        start_training_early(sys.argv[1:])  # TensorFlow loads in it while Hydra composes
+        app()
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM: the training process is stopped
+        faults.stop(faults.interrupted(interrupt), faults.exit_status(interrupt))
     _succeeded = True

@@ -18,15 +18,24 @@ class ReportCallback(Callback):
         self.failed_jobs = 0
 
     def on_run_start(self, config, **kwargs):
-        """A refused single run leaves nothing on disk: check it before Hydra's run_job makes
-        its folder and log (a sweep's jobs are checked by the collapse sweeper)."""
+        """A refused single run (a bad value, a network too large for the memory budget)
+        leaves nothing on disk: check it before Hydra's run_job makes its folder and log (a
+        sweep's jobs are checked by the collapse sweeper)."""
+        from experiments.sweep import budget
         from experiments.sweep.config import validate
+        from experiments.training.memory import member_bytes
         from experiments.variants.registry import ConfigError
 
         try:
             validate(config)
         except ConfigError as exc:
             print(f"collapse-lab: {exc}", file=sys.stderr)
+            sys.exit(2)
+        limit = config.hydra.launcher.get("max_memory_gb")  # the Keras path: one network
+        try:
+            budget.check([config], budget.Budget.of(limit), member_bytes)
+        except budget.TooLarge as exc:
+            print(f"collapse-lab: {exc}; nothing was trained", file=sys.stderr)
             sys.exit(2)
 
     def on_multirun_start(self, config, **kwargs):
@@ -43,17 +52,27 @@ class ReportCallback(Callback):
             self.failed_jobs += 1
 
     def on_multirun_end(self, config, **kwargs):
-        from analysis.load import load_runs  # seaborn and friends are only needed at the end
-        from analysis.report import write_report
+        """Write the report. Hydra turns a callback's exception into a warning (exit status
+        0): every failure of the report is one line and exit status 1 here instead."""
+        from experiments import faults
 
         sweep_dir = config.hydra.sweep.dir
+        faults.SWEEP.stage = "report"
         try:
+            from analysis.load import load_runs  # seaborn and friends: needed only at the end
+            from analysis.report import write_report
+
             runs = load_runs(sweep_dir)
         except FileNotFoundError:
             print(f"collapse-lab: no results in {sweep_dir}; {self.failed_jobs} jobs raised, "
                   "see their logs", file=sys.stderr)
             sys.exit(1)
-        path = write_report(sweep_dir, runs)
+        except Exception as exc:  # noqa: BLE001  (unreadable rows, a missing library, ...)
+            faults.stop(faults.report_failed(exc, sweep_dir))
+        try:
+            path = write_report(sweep_dir, runs)
+        except Exception as exc:  # noqa: BLE001  (a full disk, a figure that cannot render)
+            faults.stop(faults.report_failed(exc, sweep_dir))
         print(f"report: {path}")
         errors = int((runs["status"] == "error").sum())
         if errors or self.failed_jobs:

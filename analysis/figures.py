@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from analysis import style  # noqa: E402
+from experiments.storage import atomic  # noqa: E402
 
 # Figures a report writes; removed before a new report so none is left from an older one.
 STALE_FIGURES = ["heatmap_*.png", "bars_*.png", "importance.png", "curves_*.png",
@@ -44,7 +45,7 @@ class FigureWriter:
     """Collects a report's figures; `add` returns the HTML of one, `fill` completes the page.
 
     Args:
-        folder: Where the PNG files go (made if missing; stale figures are removed).
+        folder: Where the PNG files go (made if missing; see remove_stale).
         parallel: Render in forked children; None: where `can_fork()`.
     """
 
@@ -55,10 +56,16 @@ class FigureWriter:
         self.workers = max(1, os.cpu_count() or 1)
         self._running, self._images = [], {}
         folder.mkdir(parents=True, exist_ok=True)
-        # Figures of an earlier report of this sweep may belong to factors no longer varied.
+
+    def remove_stale(self):
+        """Remove figures of an earlier report that this one did not draw (they may belong to
+        factors no longer varied); called once the new report is written, so that a report
+        that fails leaves the earlier one's figures."""
+        drawn = set(self.paths)
         for pattern in STALE_FIGURES:
-            for stale in folder.glob(pattern):
-                stale.unlink()
+            for stale in self.folder.glob(pattern):
+                if stale not in drawn:
+                    stale.unlink()
 
     def add(self, fig, name, alt, caption, wide=False):
         """Start rendering `fig` as `<folder>/<name>.png`; its HTML, with a placeholder that
@@ -87,7 +94,7 @@ class FigureWriter:
         return text
 
     def _save(self, token, data):
-        self.paths[int(token.strip("@").rsplit("-", 1)[1])].write_bytes(data)
+        atomic.write_bytes(self.paths[int(token.strip("@").rsplit("-", 1)[1])], data)
         self._images[token] = data
 
     @staticmethod

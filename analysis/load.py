@@ -108,7 +108,9 @@ def load_history(sweep_dir):
         return pd.DataFrame(
             {name: pd.Series(dtype=dtype) for name, dtype in HISTORY_COLUMNS.items()}
         )
-    return df
+    # A block stopped between its history file and its runs file (a full disk, a kill) is
+    # trained again; if the rerun blocks it differently, its networks' history is in two files.
+    return df.drop_duplicates(["config_id", "replicate", "epoch", "metric"], ignore_index=True)
 
 
 def _multirun_config(sweep_dir):

@@ -13,6 +13,7 @@ import itertools
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -655,6 +656,18 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=N
     )
 
 
+def _write_claims_csv(table, sweep):
+    """claims_report.write_claims_csv into `sweep`, whole or not at all (experiments.storage.
+    atomic): it writes into a hidden folder, removed whatever happens."""
+    from experiments.storage import atomic
+
+    def fill(tmp):
+        with tempfile.TemporaryDirectory(dir=sweep, prefix=".claims.") as folder:
+            os.replace(claims_report.write_claims_csv(table, Path(folder)), tmp)
+
+    return atomic.write_atomic(sweep / claims_report.CSV_NAME, fill)
+
+
 def write_report(sweep_dir, runs=None):
     """Write `<sweep_dir>/report.html` and its figures as PNG files in `<sweep_dir>/figures/`.
 
@@ -680,14 +693,14 @@ def write_report(sweep_dir, runs=None):
     explore = _exploration(sweep) if claim_list else None
     evaluated = _evaluate_claims(df, claim_list, rule, explore)
     if evaluated[0] is not None and len(evaluated[0]):
-        claims_report.write_claims_csv(evaluated[0], sweep)
+        _write_claims_csv(evaluated[0], sweep)
     text = figures.fill(build_html(df, sweep.resolve().name, figures, claim_list, history,
                                    evaluated))
-    target = sweep / REPORT_NAME
-    partial = sweep / f".{REPORT_NAME}.tmp"
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, target)  # a reader never sees a half-written report
-    return target
+    from experiments.storage import atomic
+
+    path = atomic.write_text(sweep / REPORT_NAME, text)  # never half written
+    figures.remove_stale()
+    return path
 
 
 def main(argv=None):
@@ -704,6 +717,10 @@ def main(argv=None):
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk: one line, the rows are only ever read
+        print(f"error: {exc}; the rows in {sweep / 'runs'} are untouched: free space and "
+              "run this command again", file=sys.stderr)
+        return 1
     print(path)
     return 0
 

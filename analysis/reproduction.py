@@ -24,6 +24,7 @@ from analysis import html_table
 from analysis.plots import plt
 from analysis.stats import rate_interval
 from experiments import theory
+from experiments.storage import atomic
 from experiments.variants.bias_init import layer_bias
 from experiments.variants.dataset import DATASET, REAL_SIZES, make_dataset
 from experiments.variants.init import layer_kernel
@@ -860,11 +861,9 @@ def reproduce(df, figures):
 
 def write_csv(csv_rows, sweep_dir):
     """Write `<sweep_dir>/reproduction.csv` (atomically); returns its path."""
-    path = Path(sweep_dir) / CSV_NAME
-    partial = path.with_name(f".{CSV_NAME}.tmp")
-    pd.DataFrame(csv_rows, columns=CSV_COLUMNS).to_csv(partial, index=False)
-    partial.replace(path)
-    return path
+    table = pd.DataFrame(csv_rows, columns=CSV_COLUMNS)
+    return atomic.write_atomic(Path(sweep_dir) / CSV_NAME,
+                               lambda tmp: table.to_csv(tmp, index=False))
 
 
 def section(df, figures):

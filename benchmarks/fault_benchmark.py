@@ -27,7 +27,6 @@ Example:
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from experiments.storage import records as record_file  # noqa: E402
 
 RECORDS = ROOT / "results" / "fault_benchmark" / "records.jsonl"
 DATASETS = ("moons", "circles", "breast_cancer", "digits", "wine")
@@ -166,15 +167,9 @@ def record(job):
             "doctor_seconds": round(time.perf_counter() - start, 3)}
 
 
-def load_records(path=RECORDS):
-    if not path.exists():
-        return {}
-    out = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            out[rec["id"]] = rec
-    return out
+def load_records(path=None):
+    path = RECORDS if path is None else path
+    return {rec["id"]: rec for rec in record_file.read(path)}
 
 
 def train_missing(limit=None, split=None):
@@ -184,15 +179,12 @@ def train_missing(limit=None, split=None):
             and (split is None or split_of(j[1], j[4]) == split)]
     if limit is not None:
         todo = todo[:limit]
-    RECORDS.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with RECORDS.open("a") as out:
-        for i, job in enumerate(todo, start=1):
-            out.write(json.dumps(record(job), default=lambda o: o.item()) + "\n")
-            out.flush()
-            if i % 10 == 0 or i == len(todo):
-                print(f"  trained {i}/{len(todo)} ({time.perf_counter() - start:.0f} s)",
-                      file=sys.stderr)
+    for i, job in enumerate(todo, start=1):
+        record_file.append(RECORDS, record(job), default=lambda o: o.item())
+        if i % 10 == 0 or i == len(todo):
+            print(f"  trained {i}/{len(todo)} ({time.perf_counter() - start:.0f} s)",
+                  file=sys.stderr)
     return len(todo)
 
 
@@ -377,4 +369,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    from experiments import faults
+
+    sys.exit(faults.resumable(main, "fault_benchmark", lambda: RECORDS))

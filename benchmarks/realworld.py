@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.realworld.runner import main  # noqa: E402
+from benchmarks.realworld import runner  # noqa: E402
+from experiments import faults  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    sys.exit(faults.resumable(runner.main, "realworld", lambda: runner.RECORDS))

@@ -30,6 +30,10 @@ def main(cfg):
     except ConfigError as exc:
         print(f"collapse-lab: {exc}", file=sys.stderr)
         sys.exit(2)
+    except OSError as exc:  # a full disk: one line, exit 1 (a sweep stops at it)
+        from experiments import faults
+
+        faults.stop(faults.write_failed(exc, results_dir()))
     collapsed = collapsed_count(frame)
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         log.info("config %s: %d/%d collapsed", frame["config_id"].iat[0], collapsed, len(frame))

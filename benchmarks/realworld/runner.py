@@ -25,7 +25,6 @@ with the current rules.
 
 import argparse
 import hashlib
-import json
 import math
 import os
 import sys
@@ -34,6 +33,7 @@ import traceback
 from pathlib import Path
 
 from benchmarks.realworld.check_case import load_case  # noqa: F401 - the one case loader
+from experiments.storage import records as record_file
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -182,14 +182,9 @@ def run_case(path, seed):
     return rec
 
 
-def load_records(path=RECORDS):
-    out = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                out[(rec["id"], rec["seed"], rec["hash"])] = rec
-    return out
+def load_records(path=None):
+    path = RECORDS if path is None else path
+    return {(rec["id"], rec["seed"], rec["hash"]): rec for rec in record_file.read(path)}
 
 
 def train_missing(seeds, only=None):
@@ -202,15 +197,12 @@ def train_missing(seeds, only=None):
         for seed in seeds:
             if (path.stem, seed, file_hash(path)) not in done:
                 todo.append((path, seed))
-    RECORDS.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with RECORDS.open("a") as out:
-        for i, (path, seed) in enumerate(todo, start=1):
-            rec = run_case(path, seed)
-            out.write(json.dumps(rec, default=_json_default) + "\n")
-            out.flush()
-            print(f"  [{i}/{len(todo)}] {rec['id']} seed {seed}: {rec['status']} "
-                  f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    for i, (path, seed) in enumerate(todo, start=1):
+        rec = run_case(path, seed)
+        record_file.append(RECORDS, rec, default=_json_default)
+        print(f"  [{i}/{len(todo)}] {rec['id']} seed {seed}: {rec['status']} "
+              f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     return len(todo)
 
 

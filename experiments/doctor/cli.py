@@ -147,6 +147,14 @@ def run(args):
 
 
 def main(argv=None):
+    """The command; returns its exit status: 0, 2 for bad input, 1 when --json or --html
+    cannot be written, 130 (143) when interrupted (Ctrl-C, SIGTERM): one line on stderr each,
+    and no half-written file."""
+    from experiments import faults
+    from experiments.storage import atomic
+
+    if argv is None:  # the command itself: SIGTERM stops it like Ctrl-C
+        faults.terminate_as_interrupt()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow start-up chatter
     try:
@@ -154,6 +162,11 @@ def main(argv=None):
     except BadInput as exc:
         print(f"collapse-doctor: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt as interrupt:
+        what = "trying fixes" if args.try_fixes else "diagnosing"
+        print(f"collapse-doctor: interrupted while {what}; nothing was written",
+              file=sys.stderr)
+        return faults.exit_status(interrupt)
     from experiments.doctor.report import render_html, render_text
 
     text = json.dumps(report, indent=2)
@@ -161,11 +174,16 @@ def main(argv=None):
         print(text)
     else:
         print(render_text(report))
-        if args.json:
-            Path(args.json).write_text(text + "\n")
-    if args.html:
-        Path(args.html).write_text(render_html(report, title=f"collapse-doctor: "
-                                                             f"{Path(args.model).name}"))
+    try:
+        if args.json and args.json != "-":
+            atomic.write_text(args.json, text + "\n")
+        if args.html:
+            atomic.write_text(args.html, render_html(
+                report, title=f"collapse-doctor: {Path(args.model).name}"))
+    except OSError as exc:
+        print(f"collapse-doctor: error: {exc}; nothing was written under that name",
+              file=sys.stderr)
+        return faults.EXIT_FAILED
     return 0
 
 

@@ -7,11 +7,11 @@ A configuration's rows may so be spread over several files; readers group them b
 """
 
 import hashlib
-import os
 from pathlib import Path
 
 import pandas as pd
 
+from experiments.storage.atomic import write_atomic
 from experiments.storage.schema import HISTORY_COLUMNS, all_columns
 
 
@@ -53,13 +53,5 @@ def _typed(frame, columns):
 
 
 def write_parquet_atomic(frame, path):
-    """Write to a temporary name beside `path`, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write `frame` to `path` whole or not at all (experiments.storage.atomic)."""
+    return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from experiments.storage.atomic import write_text
 from experiments.storage.schema import SCHEMA_VERSION
 from experiments.variants.registry import ConfigError
 
@@ -110,10 +111,7 @@ def check_sweep(out_dir, overrides):
                 "hydra.sweep.dir, or fresh=true to set the earlier one aside in previous/"
             )
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"overrides": mine}, indent=1))
-    os.replace(tmp, path)
+    write_text(path, json.dumps({"overrides": mine}, indent=1))
 
 
 def set_aside(out_dir):

@@ -41,19 +41,20 @@ def block_jobs(block):
     return [(cfg, network_seed(cfg, r)) for cfg, _, replicates in block for r in replicates]
 
 
-def train_block(block, out_dir, chunk_size=None, progress=None):
+def train_block(block, out_dir, chunk_size=None, progress=None, chunk_budget=None):
     """Train every missing replicate of a block together, then write the block's rows.
 
     Returns:
         {config_id: (number of collapsed networks among those just trained, tracebacks of its
         failed networks)}. `progress(n)` is called with the number of networks just finished.
     """
-    return write_block(block, *train_block_rows(block, chunk_size, progress), out_dir)
+    return write_block(block, *train_block_rows(block, chunk_size, progress, chunk_budget),
+                       out_dir)
 
 
-def train_block_rows(block, chunk_size=None, progress=None):
+def train_block_rows(block, chunk_size=None, progress=None, chunk_budget=None):
     """Train every missing replicate of a block together (the batched engine; Keras one
-    network at a time if the engine fails).
+    network at a time if the engine fails); `chunk_budget`: bytes one chunk may use.
 
     Returns:
         (trained, engine, versions): trained lists {replicate: (result, history,
@@ -72,7 +73,8 @@ def train_block_rows(block, chunk_size=None, progress=None):
 
     start = time.perf_counter()
     try:
-        results = iter(train_many(jobs, chunk_size=chunk_size, progress=advance))
+        results = iter(train_many(jobs, chunk_size=chunk_size, progress=advance,
+                                  chunk_budget=chunk_budget))
         engine = "batched"
     except Exception:  # the Keras path records each network's own error, or trains it
         from experiments.sweep.runner import train_replicates

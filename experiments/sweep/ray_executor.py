@@ -12,13 +12,13 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def _train_block_task(block, out_dir, chunk_size):
+def _train_block_task(block, out_dir, chunk_size, chunk_budget):
     from experiments.sweep.blocks import train_block
 
-    return train_block(block, out_dir, chunk_size)
+    return train_block(block, out_dir, chunk_size, chunk_budget=chunk_budget)
 
 
-def run_blocks(blocks, out_dir, chunk_size, progress, address=None):
+def run_blocks(blocks, out_dir, chunk_size, progress, address=None, chunk_budget=None):
     """Train and write every block as a Ray task; train_block's outcome of those done."""
     import ray
 
@@ -27,7 +27,8 @@ def run_blocks(blocks, out_dir, chunk_size, progress, address=None):
     remote = ray.remote(_train_block_task)
     sizes = {}
     for block in blocks:
-        sizes[remote.remote(block, str(out_dir), chunk_size)] = sum(len(r) for _, _, r in block)
+        sizes[remote.remote(block, str(out_dir), chunk_size, chunk_budget)] = sum(
+            len(r) for _, _, r in block)
     collapsed, pending = {}, list(sizes)
     while pending:
         done, pending = ray.wait(pending, num_returns=1)

@@ -17,6 +17,7 @@ sweep leaves no trainer behind it.
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -61,6 +62,10 @@ def _serve(conn, parent_pid):
     """The training process: load the engine, then train the blocks it is sent until None,
     answering each with what blocks.train_block_rows returns (the sweep's process writes it).
     """
+    # Ctrl-C reaches every process of the terminal's group: the sweep's process decides what
+    # to keep and stops this one. SIGTERM ends it at once (as it did before run.py's handler).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     from experiments import quiet_tf
     from experiments.sweep.blocks import train_block_rows
@@ -77,10 +82,11 @@ def _serve(conn, parent_pid):
             return
         if task is None:
             return
-        block, chunk_size, datasets = task
+        block, chunk_size, chunk_budget, datasets = task
         DATASETS.add(datasets)
         try:
-            result = train_block_rows(block, chunk_size, lambda n: conn.send(("progress", n)))
+            result = train_block_rows(block, chunk_size, lambda n: conn.send(("progress", n)),
+                                      chunk_budget)
         except BaseException:  # noqa: BLE001  (reported to the parent, which raises it)
             conn.send(("error", traceback.format_exc()))
         else:
@@ -105,34 +111,34 @@ class Trainer:
         self._process.start()
         child.close()
 
-    def train_block(self, block, out_dir, chunk_size=None, progress=None):
+    def train_block(self, block, out_dir, chunk_size=None, progress=None, chunk_budget=None):
         """experiments.sweep.blocks.train_block: trained in the training process, written
         here."""
-        return self.run_blocks([block], out_dir, chunk_size, progress)
+        return self.run_blocks([block], out_dir, chunk_size, progress, chunk_budget)
 
-    def run_blocks(self, blocks, out_dir, chunk_size, progress=None):
+    def run_blocks(self, blocks, out_dir, chunk_size, progress=None, chunk_budget=None):
         """Train every block in turn and write its rows here while the next one trains;
         {config_id: outcome} as train_block returns it."""
         from experiments.sweep.blocks import write_block
 
         outcome = {}
         if blocks:
-            self._send(blocks[0], chunk_size)
+            self._send(blocks[0], chunk_size, chunk_budget)
         for i, block in enumerate(blocks):
             trained = self._receive(progress)
             if i + 1 < len(blocks):
-                self._send(blocks[i + 1], chunk_size)
+                self._send(blocks[i + 1], chunk_size, chunk_budget)
             outcome.update(write_block(block, *trained, out_dir))
         return outcome
 
-    def _send(self, block, chunk_size):
+    def _send(self, block, chunk_size, chunk_budget=None):
         """Send a block with its datasets (made here, see UNUSED_BY_KERAS_HERE)."""
         from experiments.sweep.blocks import block_jobs
         from experiments.variants.dataset import DATASETS
 
         datasets = DATASETS.of(block_jobs(block))
         try:
-            self._conn.send((block, chunk_size, datasets))
+            self._conn.send((block, chunk_size, chunk_budget, datasets))
         except OSError:  # a broken pipe: the process has ended
             raise self._died() from None
 
@@ -152,11 +158,26 @@ class Trainer:
                 return value
 
     def _died(self):
+        """TrainerDied, or Interrupted if a SIGINT or SIGTERM to the whole group ended it."""
+        from experiments import faults
+
         self._process.join(5)
+        code = self._process.exitcode
+        if code in (-signal.SIGTERM, -signal.SIGINT):
+            return faults.Interrupted(-code)
         return TrainerDied(
-            f"the training process ended (exit code {self._process.exitcode}, e.g. killed for "
-            "lack of memory); the blocks written so far are kept: run the same command again "
-            "to train the rest")
+            f"the training process ended (exit code {code}, e.g. killed for lack of memory); "
+            "the blocks written so far are kept")
+
+    def stop(self):
+        """End the process now (an interrupt, a failure: what it is training is lost)."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._conn.close()
 
     def close(self):
         """Ask the process to stop; stop it if it does not within 10 s."""

@@ -31,6 +31,8 @@ from hydra.core.utils import (
 from hydra.plugins.launcher import Launcher
 from omegaconf import open_dict
 
+from experiments import faults
+
 log = logging.getLogger(__name__)
 CHOICES = {"engine": ("batched", "keras"), "executor": ("local", "ray")}
 
@@ -44,6 +46,8 @@ class CollapseLauncherConf:
     chunk_size: Optional[int] = None  # networks per computation; None: the engine decides
     block_networks: int = 2000  # networks per block (written as soon as trained)
     progress: bool = True  # progress bar on the terminal
+    # memory the networks in training may take (GB); None: 80% of what the machine has free
+    max_memory_gb: Optional[float] = None
 
 
 ConfigStore.instance().store(group="hydra/launcher", name="collapse", node=CollapseLauncherConf)
@@ -56,11 +60,16 @@ def _stop(message):
 
 class CollapseLauncher(Launcher):
     def __init__(self, engine="batched", executor="local", ray_address=None, chunk_size=None,
-                 block_networks=2000, progress=True):
+                 block_networks=2000, progress=True, max_memory_gb=None):
         for key, value in {"engine": engine, "executor": executor}.items():
             if value not in CHOICES[key]:
                 _stop(f"hydra.launcher.{key}={value!r} is not an option; "
                       f"allowed: {', '.join(CHOICES[key])}")
+        if max_memory_gb is not None and not (isinstance(max_memory_gb, (int, float))
+                                              and max_memory_gb > 0):
+            _stop(f"hydra.launcher.max_memory_gb={max_memory_gb!r}: must be a number > 0 "
+                  "(or null: 80% of the memory the machine has available)")
+        self.max_memory_gb = max_memory_gb
         self.engine, self.executor, self.ray_address = engine, executor, ray_address
         self.chunk_size, self.block_networks, self.progress = chunk_size, block_networks, progress
 
@@ -74,6 +83,20 @@ class CollapseLauncher(Launcher):
         else:
             trainer.discard_early()
 
+    def check_memory(self, job_overrides, configs):
+        """Before anything is written: refuse a sweep one network of which cannot train
+        within the memory budget (experiments.sweep.budget), with one line naming its job."""
+        from experiments.sweep import budget
+        from experiments.training import memory
+
+        self.budget = budget.Budget.of(self.max_memory_gb)
+        need = memory.least_bytes if self.engine == "batched" else memory.member_bytes
+        try:
+            budget.check(configs, self.budget, need)
+        except budget.TooLarge as exc:
+            job = " ".join(o for o in job_overrides[exc.index] if not o.startswith("hydra."))
+            _stop(f"{exc} (job: {job}); nothing was trained")
+
     def launch(self, job_overrides, initial_job_idx, configs=None):
         """Run every job; `configs`: their validated configurations, if the sweeper has them."""
         setup_globals()
@@ -83,6 +106,8 @@ class CollapseLauncher(Launcher):
         if configs is None:
             configs = validate_jobs(self.hydra_context.config_loader, self.config,
                                     job_overrides)
+        if getattr(self, "budget", None) is None:  # not checked by the collapse sweeper
+            self.check_memory(job_overrides, configs)
         self.composer = Composer(self.hydra_context.config_loader, self.config)
         sweep_dir = str(self.config.hydra.sweep.dir)
         Path(sweep_dir).mkdir(parents=True, exist_ok=True)
@@ -131,28 +156,32 @@ class CollapseLauncher(Launcher):
         """Train every missing network; {config_id: (collapsed, tracebacks)}."""
         from experiments.storage.store import StoreError
         from experiments.sweep.batched import train_sweep
+        from experiments.sweep.budget import block_networks
         from experiments.sweep.trainer import TrainerDied
 
         if self.trainer is not None:
             def run_blocks(blocks, out_dir, progress):
-                return self.trainer.run_blocks(blocks, out_dir, self.chunk_size, progress)
+                return self.trainer.run_blocks(blocks, out_dir, self.chunk_size, progress,
+                                               self.budget.chunk)
         else:
             from experiments.sweep import ray_executor
 
             def run_blocks(blocks, out_dir, progress):
                 return ray_executor.run_blocks(blocks, out_dir, self.chunk_size, progress,
-                                               self.ray_address)
+                                               self.ray_address, self.budget.chunk)
+        finished = False
         try:
-            return train_sweep(configs, ids, sweep_dir, run_blocks, self.block_networks,
-                               self.progress)
+            size = block_networks(configs, self.budget, self.block_networks)
+            outcome = train_sweep(configs, ids, sweep_dir, run_blocks, size, self.progress)
+            finished = True
+            return outcome
         except StoreError as exc:
             _stop(str(exc))
         except TrainerDied as exc:
-            print(f"collapse-lab: {exc}", file=sys.stderr)
-            sys.exit(1)
-        finally:
-            if self.trainer is not None:  # its memory is free before the report is made
-                self.trainer.close()
+            faults.stop(f"{exc} ({faults.stored(sweep_dir)}): {faults.go_on(sweep_dir)}")
+        finally:  # its memory is free before the report is made; no trainer outlives a fault
+            if self.trainer is not None:
+                self.trainer.close() if finished else self.trainer.stop()
 
 
 def _reporter(outcome):

@@ -93,22 +93,31 @@ class CollapseSweeper(Sweeper):
         return jobs
 
     def sweep(self, arguments):
-        from experiments.storage import store
+        from experiments import faults
         from experiments.sweep.compose import validate_jobs
 
         jobs = self.job_overrides(arguments)
         configs = validate_jobs(self.hydra_context.config_loader, self.config, jobs)
         sweep_dir = Path(self.config.hydra.sweep.dir)
+        faults.SWEEP.folder = sweep_dir
+        if isinstance(self.launcher, CollapseLauncher):  # before anything is written
+            self.launcher.check_memory(jobs, configs)
+        try:
+            return [self._launch(jobs, configs, sweep_dir)]
+        except OSError as exc:  # a full disk, at any write: one line, every block kept
+            faults.stop(faults.write_failed(exc, sweep_dir))
+
+    def _launch(self, jobs, configs, sweep_dir):
+        from experiments.storage import atomic, store
+
         try:  # before anything is written into the folder
             store.prepare_folder(sweep_dir, list(self.config.hydra.overrides.task),
                                  fresh=bool(self.config.get("fresh")))
         except store.StoreError as exc:
             print(f"collapse-lab: {exc}", file=sys.stderr)
             sys.exit(2)
-        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        atomic.write_text(sweep_dir / "multirun.yaml", OmegaConf.to_yaml(self.config))
         log.info("Sweep: %d jobs", len(jobs))
         if isinstance(self.launcher, CollapseLauncher):  # composed and checked once, above
-            returns = self.launcher.launch(jobs, initial_job_idx=0, configs=configs)
-        else:  # Hydra's launchers compose each job themselves
-            returns = self.launcher.launch(jobs, initial_job_idx=0)
-        return [returns]
+            return self.launcher.launch(jobs, initial_job_idx=0, configs=configs)
+        return self.launcher.launch(jobs, initial_job_idx=0)  # Hydra's launchers compose

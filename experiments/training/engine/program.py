@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from experiments.training.engine.dropout import stateless_uniform
 from experiments.training.engine.updates import OPTIMIZERS, UPDATES
+from experiments.training.memory import MATMUL_MIN_WEIGHTS
 from experiments.variants.activation import keras_activation
 
 
@@ -31,10 +32,9 @@ JIT_COMPILE = True  # training under XLA: each step is a few fused kernels, ~4x 
 # The probes run ~20 times per chunk: plain TF graphs start faster than XLA compiles, and
 # their kernels are Keras's own (TensorFlow's), so the probed activations are Keras's too.
 PROBE_JIT = False
-# In training, a Dense layer with at least this many weights is a batched matrix product;
-# smaller ones are a broadcast product summed over its inputs, which XLA fuses (see _dense).
-# The probes always use a matrix product (_dense_probe).
-MATMUL_MIN_WEIGHTS = 4096
+# In training, a Dense layer with at least MATMUL_MIN_WEIGHTS weights is a batched matrix
+# product; smaller ones are a broadcast product summed over its inputs, which XLA fuses (see
+# _dense). The probes always use a matrix product (_dense_probe).
 
 
 def _prefer_fast_xla_compiles():

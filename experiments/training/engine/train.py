@@ -104,6 +104,15 @@ def _keep_freed_memory():
     mallopt(m_trim_threshold, 1 << 30)
 
 
+def _return_freed_memory():
+    """Hand the memory a finished chunk freed back to the system (glibc's malloc_trim), so
+    that what one chunk left in the heap does not add to the next one's peak."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 @contextlib.contextmanager
 def _gc_paused():
     """Pause Python's cyclic garbage collector (reference counting still frees memory).
@@ -121,7 +130,7 @@ def _gc_paused():
             gc.enable()
 
 
-def train_many(jobs, chunk_size=None, progress=None, return_weights=False):
+def train_many(jobs, chunk_size=None, progress=None, return_weights=False, chunk_budget=None):
     """Train every (cfg, seed) job as train_keras would, many networks per computation.
 
     Args:
@@ -132,6 +141,8 @@ def train_many(jobs, chunk_size=None, progress=None, return_weights=False):
         progress: optional callable(n_done), called after each chunk with the number of jobs
             finished so far.
         return_weights: also return each network's final weights.
+        chunk_budget: bytes a chunk may use (None: plan.MEMORY_BUDGET); the sweep sets it
+            from its memory budget (experiments.sweep.budget).
 
     Returns:
         In job order, (result, history) as train_keras returns them, or (result, history,
@@ -140,21 +151,23 @@ def train_many(jobs, chunk_size=None, progress=None, return_weights=False):
     """
     _keep_freed_memory()
     with _gc_paused():
-        return _train_many(jobs, chunk_size, progress, return_weights)
+        return _train_many(jobs, chunk_size, progress, return_weights, chunk_budget)
 
 
-def _train_many(jobs, chunk_size, progress, return_weights):
+def _train_many(jobs, chunk_size, progress, return_weights, chunk_budget):
     members, cache = prepare(jobs)
     groups = {}
     for member in members:
         groups.setdefault(shape_key(member), []).append(member)
     out, done = [None] * len(members), 0
     for key, group in groups.items():
-        _, chunks = plan(key, group, chunk_size or default_chunk_size(key))
+        _, chunks = plan(key, group, chunk_size or default_chunk_size(key, chunk_budget),
+                         chunk_budget)
         for chunk in chunks:
             for member, trained in zip(chunk.members, run_chunk(chunk, cache), strict=True):
                 out[member.index] = trained if return_weights else trained[:2]
             done += len(chunk.members)
+            _return_freed_memory()
             if progress is not None:
                 progress(done)
     return out
