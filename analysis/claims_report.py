@@ -10,6 +10,7 @@ from `analysis.claims.claims_table` (and `claims.with_confirmation`).
 
 import html
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -279,14 +280,14 @@ def claims_section(table, figures=None):
 
 
 def write_claims_csv(table, folder):
-    """Write `<folder>/claims.csv`: one row per claim and level (claims.CSV_COLUMNS)."""
+    """Write `<folder>/claims.csv`: one row per claim and level (claims.CSV_COLUMNS), whole
+    or not at all (experiments.storage.atomic)."""
+    from experiments.storage import atomic
+
     if "confirm_verdict" not in table:
         table = claims.with_confirmation(table, None)
-    path = folder / CSV_NAME
-    partial = folder / f".{CSV_NAME}.tmp"
-    table[claims.CSV_COLUMNS].to_csv(partial, index=False)
-    partial.replace(path)
-    return path
+    return atomic.write_atomic(Path(folder) / CSV_NAME,
+                               lambda tmp: table[claims.CSV_COLUMNS].to_csv(tmp, index=False))
 
 
 def _md_rate(r, arm):
@@ -366,7 +367,6 @@ def main(argv=None):
     """Command line: write a sweep's claims tables as Markdown (for docs/claims.md)."""
     import argparse
     import sys
-    from pathlib import Path
 
     parser = argparse.ArgumentParser(prog="python -m analysis.claims_report",
                                      description=main.__doc__)

@@ -10,10 +10,8 @@ Example:
 import argparse
 import html
 import itertools
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -656,18 +654,6 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=N
     )
 
 
-def _write_claims_csv(table, sweep):
-    """claims_report.write_claims_csv into `sweep`, whole or not at all (experiments.storage.
-    atomic): it writes into a hidden folder, removed whatever happens."""
-    from experiments.storage import atomic
-
-    def fill(tmp):
-        with tempfile.TemporaryDirectory(dir=sweep, prefix=".claims.") as folder:
-            os.replace(claims_report.write_claims_csv(table, Path(folder)), tmp)
-
-    return atomic.write_atomic(sweep / claims_report.CSV_NAME, fill)
-
-
 def write_report(sweep_dir, runs=None):
     """Write `<sweep_dir>/report.html` and its figures as PNG files in `<sweep_dir>/figures/`.
 
@@ -693,7 +679,7 @@ def write_report(sweep_dir, runs=None):
     explore = _exploration(sweep) if claim_list else None
     evaluated = _evaluate_claims(df, claim_list, rule, explore)
     if evaluated[0] is not None and len(evaluated[0]):
-        _write_claims_csv(evaluated[0], sweep)
+        claims_report.write_claims_csv(evaluated[0], sweep)
     text = figures.fill(build_html(df, sweep.resolve().name, figures, claim_list, history,
                                    evaluated))
     from experiments.storage import atomic
