@@ -3,7 +3,6 @@ claims from multirun.yaml, pairing, levels, outcomes, the per-level numbers on l
 frames with hand-computed answers, Holm over the sweep, the verdict words, a placebo simulation
 of whole claims tables, the report's claims section, and (at the end) permutation importance."""
 
-import gc
 import math
 import re
 
@@ -12,21 +11,12 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis import aggregate, claims, outcomes, stats, verdicts
 from analysis.load import load_claims
 from analysis.report import write_report
 from experiments.storage.schema import HISTORY_COLUMNS
 from tests.test_analysis import run_row, runs_frame, write_sweep
-
-Z2 = float(sps.norm.ppf(0.975)) ** 2  # z^2 of a two-sided 95% interval, 3.8415
-
-
-@pytest.fixture
-def fast_holm(monkeypatch):
-    """Skip the gc.collect() statsmodels' Holm runs on every call (~50-100 ms each here)."""
-    monkeypatch.setattr(gc, "collect", lambda *args, **kwargs: 0)
 
 
 def arm_rows(claim, flags, start=0, **factors):
@@ -205,14 +195,14 @@ claims:
 """
 
 EXPECTED_VERDICTS = {
-    "constant_init": "partly supported",  # moons 12 of 12 pairs, digits none (12 pairs: too few)
+    "constant_init": "mixed",  # moons 12 of 12 pairs, digits none (12 pairs: too few)
     "high_lr": "supported",  # every cause network diverged, no control one
     "lr_ladder": "supported",  # both doses collapse every network, the control none
     "dropout_mitigates": "contradicted",  # dropout (the control) collapses, no dropout does not
-    "label_noise": "not supported",  # 30 pairs, no collapse anywhere
-    "weight_spread_diagnostic": "supported",
+    "label_noise": "not supported",  # 80 pairs, no collapse anywhere
+    "weight_spread_diagnostic": "diagnostic",  # scored (sensitivity ...), not tested
     "batch_one": "dropped",
-    "never_trained": "inconclusive",  # no rows
+    "never_trained": "not evaluable",  # no rows
 }
 
 
@@ -808,6 +798,110 @@ def test_claims_table_empty_without_claims_and_raises_on_a_bad_one():
         )
 
 
+def tuned_runs():
+    """A tuning grid (lr per optimizer, its own seeds) and a claim whose control is tuned.
+
+    Tuning medians: adam 0.1 -> 0.7, 0.01 -> 0.85 (picks 0.01); sgd 0.1 -> 0.8, 0.01 -> 0.5
+    (a diverged network counts as its baseline score 0.5; picks 0.1). The claim's control at
+    the tuned lr never collapses, at the other lr always does; the cause always collapses.
+    """
+    scores = {("adam", 0.1): [0.6, 0.7, 0.8], ("adam", 0.01): [0.9, 0.5, 0.85],
+              ("sgd", 0.1): [0.8, 0.9, 0.7], ("sgd", 0.01): [0.4, 0.6, None]}
+    rows = []
+    for (optimizer, lr), values in scores.items():
+        for r, score in enumerate(values):
+            rows.append(run_row(
+                claim="tune", optimizer=optimizer, lr=lr, replicate=100 + r, seed=100 + r,
+                score=math.nan if score is None else score, baseline_score=0.5,
+                status="diverged" if score is None else "ok"))
+    for optimizer, best, other in (("adam", 0.01, 0.1), ("sgd", 0.1, 0.01)):
+        rows += arm_rows("c", [1] * 8, init="constant", init_value=0.5, lr=0.01,
+                         optimizer=optimizer)
+        rows += arm_rows("c", [0] * 8, init="glorot_uniform", lr=best, optimizer=optimizer)
+        rows += arm_rows("c", [1] * 8, init="glorot_uniform", lr=other, optimizer=optimizer)
+    return runs_frame(rows)
+
+
+TUNED_CLAIMS = [
+    {"id": "tune", "kind": "tuning", "column": "lr", "within": "optimizer"},
+    {"id": "c", "cause": {"init": "constant"}, "control": {"init": "glorot_uniform", "lr": "tuned"},
+     "tuned_by": "tune", "by": "optimizer"},
+]
+
+
+def test_tuned_control_takes_the_best_median_score_per_group():
+    df = tuned_runs()
+    tuning = claims.check_claim(TUNED_CLAIMS[0], df.columns)
+    assert tuning["kind"] == "tuning" and tuning["outcome"] == "failed"
+    chosen = claims.tuning_choices(df, tuning)
+    assert chosen == {"lr": {"within": ["optimizer"], "values": {("adam",): 0.01, ("sgd",): 0.1},
+                             "scores": {("adam",): 0.85, ("sgd",): 0.8}}}
+    table = claims.claims_table(df, TUNED_CLAIMS)
+    assert list(table["claim"]) == ["c", "c"]  # the tuning claim is not a claim of its own
+    assert list(table["level_text"]) == ["optimizer = adam, vs lr tuned",
+                                         "optimizer = sgd, vs lr tuned"]
+    # each level paired with the control at its own tuned lr: 8 of 8 cause-only
+    assert list(table["n_control"]) == [8, 8] and list(table["rate_control"]) == [0.0, 0.0]
+    assert list(zip(table["n_pairs"], table["b"], table["c"])) == [(8, 8, 0), (8, 8, 0)]
+    assert claims.claim_verdicts(table) == {"c": "supported"}
+    assert table.attrs["tuned"] == {"c": "lr 0.01 (optimizer = adam); lr 0.1 (optimizer = sgd)"}
+    # a tie goes to the smaller value
+    tie = df.copy()
+    tie.loc[(tie["claim"] == "tune") & (tie["optimizer"] == "sgd"), "score"] = 0.7
+    assert claims.tuning_choices(tie, tuning)["lr"]["values"][("sgd",)] == 0.01
+    with pytest.raises(ValueError, match="tuned_by"):
+        claims.check_claim({**TUNED_CLAIMS[1], "tuned_by": None}, df.columns)
+    with pytest.raises(ValueError, match="not a tuning claim"):
+        claims.claims_table(df, [TUNED_CLAIMS[1]])
+
+
+def test_exclude_sets_rows_apart_from_both_arms():
+    rows = pair_rows("x", [1] * 10, [0] * 10)
+    for row in rows[:2] + rows[12:13]:  # cause replicates 0, 1 and control replicate 2
+        row["dead_layer_init"] = True
+    df = runs_frame(rows)
+    claim = {**contrast("x"), "exclude": {"dead_layer_init": True}}
+    r = claims.claims_table(df, [claim]).iloc[0]
+    assert r["n_excluded"] == 3 and (r["n_cause"], r["n_control"]) == (8, 9)
+    # pairs 0, 1 and 2 lose a side: 7 pairs, all cause-only
+    assert (r["n_pairs"], r["b"], r["c"]) == (7, 7, 0)
+    kept = claims.claims_table(df, [contrast("x")]).iloc[0]
+    assert (kept["n_excluded"], kept["n_pairs"], kept["b"]) == (0, 10, 10)
+    with pytest.raises(ValueError, match="exclude filter 'nope'"):
+        claims.check_claim({**claim, "exclude": {"nope": 1}}, df.columns)
+
+
+def test_with_confirmation_settles_only_agreeing_decided_claims():
+    explore = claims.claims_table(verdict_runs(), VERDICT_CLAIMS)
+    rows = pair_rows("strong", [1] * 10, [0] * 10)  # supported again
+    rows += pair_rows("reverse", [0] * 12, [0] * 12)  # no longer contradicted: inconclusive
+    rows += pair_rows("few", [0] * 5, [0] * 5)  # inconclusive again
+    confirm = claims.claims_table(runs_frame(rows), VERDICT_CLAIMS[:2] + VERDICT_CLAIMS[3:4])
+    assert claims.claim_verdicts(confirm) == {"strong": "supported", "reverse": "inconclusive",
+                                              "few": "inconclusive"}
+    both = claims.with_confirmation(explore, confirm)
+    assert len(both) == len(explore) and both.attrs["rule"] == explore.attrs["rule"]
+    first = both.drop_duplicates("claim").set_index("claim")
+    assert first["confirm_verdict"].to_dict() == {
+        "strong": "supported", "reverse": "inconclusive", "null": "not run",
+        "few": "inconclusive", "mixed": "not run", "skipped": "not run"}
+    # settled: the same word in both runs, and a decided one
+    assert first["settled"].to_dict() == {"strong": True, "reverse": False, "null": False,
+                                          "few": False, "mixed": False, "skipped": False}
+    strong = first.loc["strong"]
+    assert (strong["confirm_level_verdict"], strong["confirm_n_pairs"]) == ("supported", 10)
+    _, low, high = stats.paired_effect_interval(10, 0, 10, 1 - 0.05)  # alone in its family
+    assert (strong["confirm_effect"], strong["confirm_low"], strong["confirm_high"]) == (
+        1.0, pytest.approx(low), high)
+    assert strong["confirm_pooled_effect"] == 1.0
+    mixed = both[both["claim"] == "mixed"]
+    assert list(mixed["confirm_level_verdict"]) == ["not run", "not run"]
+    assert mixed["confirm_effect"].isna().all()
+    none = claims.with_confirmation(explore, None)
+    assert set(none["confirm_verdict"]) == set(none["confirm_level_verdict"]) == {"not run"}
+    assert not none["settled"].any() and none["confirm_effect"].isna().all()
+
+
 # -- placebo simulation at the level of the claims table ------------------------------------------
 
 SIM_REPLICATES = 30
@@ -935,9 +1029,9 @@ def claims_runs():
     rows += _rows("lr_ladder", 0, lr=0.01)
     rows += _rows("dropout_mitigates", 0, regularization="none")
     rows += _rows("dropout_mitigates", REPLICATES, regularization="dropout", reg_strength=0.5)
-    rows += _rows("label_noise", 0, replicates=30, label_noise=0.4)
-    rows += _rows("label_noise", 0, replicates=30, label_noise=0.0)
-    rows.append(run_row(claim="label_noise", label_noise=0.4, replicate=31, status="error"))
+    rows += _rows("label_noise", 0, replicates=80, label_noise=0.4)
+    rows += _rows("label_noise", 0, replicates=80, label_noise=0.0)
+    rows.append(run_row(claim="label_noise", label_noise=0.4, replicate=81, status="error"))
     return runs_frame(rows)
 
 
@@ -976,10 +1070,17 @@ def test_claims_table_of_the_literal_sweep(tmp_path):
     assert claims.claim_verdicts(table) == EXPECTED_VERDICTS
     by_level = table.set_index(table["claim"] + "/" + table["level_text"])
     moons = by_level.loc["constant_init/dataset = moons"]
-    assert moons["n_pairs"] == REPLICATES and moons["test"] == "paired (McNemar)"
+    assert (moons["n_pairs"], moons["b"], moons["c"]) == (REPLICATES, REPLICATES, 0)
     assert moons["mechanism_verdict"] == stats.MOVED
-    assert by_level.loc["constant_init/dataset = digits", "level_verdict"] == "inconclusive"
-    assert by_level.loc["constant_init/dataset = digits", "pairs_needed"] == 35
+    # the family: five difference tests (12 of 12 discordant) and label_noise's equivalence
+    # test (80 pairs); Tarone's K = 6 keeps all six
+    assert table["p_holm"].notna().sum() == 6
+    assert moons["p_holm"] == pytest.approx(6 * 2 / 2**12)
+    digits = by_level.loc["constant_init/dataset = digits"]
+    assert digits["level_verdict"] == "inconclusive" and digits["tested_at"] == 0.05 / 6
+    assert digits["pairs_needed"] == math.ceil(9 * sps.norm.ppf(1 - 0.05 / 6) ** 2)
+    assert table.loc[table["claim"] == "constant_init", "reason"].iat[0] == (
+        "collapsed: supported at dataset = moons | inconclusive at dataset = digits")
     # dropout's reg_strength follows the treatment: it does not stop the pairing
     assert by_level.loc["dropout_mitigates/", "n_pairs"] == REPLICATES
     ladder = table[table["claim"] == "lr_ladder"]
@@ -989,25 +1090,43 @@ def test_claims_table_of_the_literal_sweep(tmp_path):
     high = by_level.loc["high_lr/"]
     assert (high["outcome"], high["rate_cause"], high["rate_control"]) == ("diverged", 1.0, 0.0)
     noise = by_level.loc["label_noise/"]
-    assert (noise["n_cause"], noise["n_pairs"]) == (30, 30)  # the failed run is left out
-    diagnostic = by_level.loc["weight_spread_diagnostic/"]
-    assert diagnostic["n_cause"] == int(aggregate.summary(df)["collapsed"])
+    assert (noise["n_cause"], noise["n_pairs"]) == (80, 80)  # the failed run is left out
+    assert noise["p_equivalence"] == pytest.approx(sps.norm.sf(math.sqrt(80 / 9)))
+    assert noise["tested_at"] == 0.05 and noise["level_verdict"] == "not supported"
+    diagnostic = by_level.loc["weight_spread_diagnostic/distinct networks"]
+    assert diagnostic["n_cause"] == int(aggregate.summary(df)["collapsed"]) == 48
+    # distinct finite networks not flagged: constant_init's 36 others; lr 0.01 (12, shared by
+    # high_lr and lr_ladder); label noise 0.4 (80); label noise 0 (80, of which seeds 0-11 are
+    # constant_init's moons/glorot networks, as are dropout_mitigates' controls)
+    assert diagnostic["n_control"] == 36 + 12 + 80 + 68
+    assert (diagnostic["sensitivity"], diagnostic["specificity"]) == (1.0, 1.0)
     missing = by_level.loc["never_trained/"]
     assert (missing["n_cause"], missing["n_control"]) == (0, 0)
+    assert missing["level_reason"] == "no rows: cause"
+    assert by_level.loc["batch_one/", "reason"] == "needs a week of compute"
 
 
 def test_report_opens_with_the_claims(tmp_path):
     sweep = write_claims_sweep(tmp_path / "claims-sweep")
     text = write_report(sweep).read_text(encoding="utf-8")
     start = text.index('id="claims"')
-    assert start < text.index('id="claims-table"')
     assert text.index("<h2") > start  # no other section before the claims
-    table = text[text.index('id="claims-table"') :]
-    for line in MULTIRUN_YAML.splitlines():
-        if line.startswith("  text: "):
-            assert line.removeprefix("  text: ") in table
-    for word in set(EXPECTED_VERDICTS.values()):
-        assert word in table
+    section = text[start : text.index("</section>", start)]
+    assert "8 claims. Exploration: 2 supported, 1 mixed, 1 not supported, 1 contradicted, " \
+        "1 not evaluable, 1 diagnostic, 1 dropped." in section
+    blocks = re.findall(r'<details class="claim"><summary>(.*?)</summary>', section)
+    texts = [line.removeprefix("  text: ") for line in MULTIRUN_YAML.splitlines()
+             if line.startswith("  text: ")]
+    assert len(blocks) == len(texts) == len(EXPECTED_VERDICTS)
+    for summary, claim_text, word in zip(blocks, texts, EXPECTED_VERDICTS.values(), strict=True):
+        assert f"<strong>{claim_text}</strong>" in summary
+        assert f'<span class="verdict v-{word.replace(" ", "-")}">{word}</span>' in summary
+        assert '<span class="verdict v-not-run">not run</span>' in summary  # no confirmation
+    assert 'id="verdict-rule"' in section and "Tarone" in section
+    assert "claims_forest" in section or "<img" in section  # the forest plot
+    csv = pd.read_csv(sweep / "claims.csv")
+    assert list(csv.columns) == claims.CSV_COLUMNS and len(csv) == 10  # one row per level
+    assert set(csv["confirm_verdict"]) == {"not run"} and not csv["settled"].any()
 
 
 def test_report_without_claims_has_no_claims_section(tmp_path):
@@ -1071,10 +1190,17 @@ def test_markdown_tables_have_a_row_per_level_and_per_claim():
     levels = claims_report.markdown_levels(table).splitlines()
     summary = claims_report.markdown_summary(table).splitlines()
     assert len(levels) == 2 + 2 and len(summary) == 2 + 2
-    assert "| zeros collapse | all | collapsed | 30 | 100% [88%, 100%] | 0% [0%, 12%] | +100%" \
-        in levels[2]
-    assert "**supported**" in summary[2] and "| 1 / 1 | 30 |" in summary[2]
+    # alone in the family: tested at 0.05, p = 2 / 2^30; Tango at b = n = 30, 95%
+    z2 = sps.norm.ppf(0.975) ** 2
+    low = (30 - z2) / (30 + z2)
+    assert levels[2] == (
+        f"| z | all | collapsed | 30 | 100% [88%, 100%] | 0% [0%, 12%] | +100% [{low:+.0%}, "
+        f"+100%] | {2 / 2**30:.2g} | supported | not run |  |")
+    assert summary[2] == (
+        f"| zeros collapse | collapsed | 1 supported | +100% [{low:+.0%}, +100%] | "
+        "**supported** | **not run** | no |")
     assert "dropped" in summary[3] and "no design collapses without it" in summary[3]
+    assert levels[3].startswith("| d |") and "dropped" in levels[3]
 
 
 def test_a_claim_can_judge_another_claims_networks_on_a_second_outcome():
@@ -1087,8 +1213,11 @@ def test_a_claim_can_judge_another_claims_networks_on_a_second_outcome():
     table = claims.claims_table(df, [
         {"id": "hi", "text": "collapse", **spec},
         {"id": "hi_div", "text": "divergence", "rows": "hi", "outcome": "diverged", **spec}])
-    verdicts = claims.claim_verdicts(table)
-    assert verdicts == {"hi": "not supported", "hi_div": "supported"}  # diverged != collapsed
-    assert table.set_index("claim").loc["hi_div", "n_pairs"] == 30
+    verdicts_ = claims.claim_verdicts(table)
+    # every cause network diverged: nothing to say about collapse, but divergence is clear
+    assert verdicts_ == {"hi": "not evaluable", "hi_div": "supported"}
+    by_claim = table.set_index("claim")
+    assert by_claim.loc["hi", "level_reason"] == "diverged: cause 100%"
+    assert by_claim.loc["hi_div", "n_pairs"] == 30 and by_claim.loc["hi_div", "b"] == 30
     with pytest.raises(ValueError, match="rows=3: must name another claim's id"):
         claims.check_claim({"id": "x", "rows": 3, **spec}, df.columns)
