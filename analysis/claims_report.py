@@ -230,7 +230,8 @@ def forest_figure(table):
 
 def _counts(words):
     words = list(words)
-    return ", ".join(f"{words.count(w)} {w}" for w in claims.VERDICTS if w in words)
+    return ", ".join(f"{words.count(w)} {w}" for w in (*claims.VERDICTS, claims.NOT_RUN)
+                     if w in words)
 
 
 def claims_section(table, figures=None):
@@ -268,11 +269,13 @@ def claims_section(table, figures=None):
             "Circle: exploration; square: confirmation; colour: that run's verdict; grey band: "
             "the equivalence margin.", wide=True) + "</div>")
     confirm_tuned = table.attrs.get("confirm_tuned", {})
+    parts.append('<div id="claims-table">')
     for cid, block in table.groupby("claim", sort=False):
         text = tuned.get(cid, "")
         if confirm_tuned.get(cid) and confirm_tuned[cid] != text:
             text += f"; in the confirmation: {confirm_tuned[cid]}"
         parts.append(_claim_block(block, text))
+    parts.append("</div>")
     parts.append(f'<p class="rule" id="verdict-rule">'
                  f"{html.escape(claims.rule_description(**rule))}</p>")
     parts.append("</section>")

@@ -57,7 +57,7 @@ def test_shrunk_seed_claims_sweep_reports_a_verdict_for_every_claim(tmp_path):
     html = (out / "report.html").read_text()
     claims_at = html.index("Claims: what the measurements say")
     assert claims_at < html.index("Which factors cause collapse")  # the claims first
-    assert html.index("claims_forest") < html.index('<details class="claim">')
+    assert html.index('alt="forest plot') < html.index('<details class="claim">')
     table = pd.read_csv(out / "claims.csv")
     assert list(table.columns) == CSV_COLUMNS
     tested = {c["id"] for c in claims if c.get("kind") != "tuning"}

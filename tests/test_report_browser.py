@@ -67,8 +67,10 @@ def test_dom_shows_claims_table_and_every_image_loads(report, tmp_path):
     assert int(total.group(1)) == n_images > 0
     assert int(loaded.group(1)) == n_images, "some embedded figures did not decode"
     assert 'id="claims-table"' in dom
-    table = dom[dom.index('id="claims-table"') : dom.index("</table>", dom.index("claims-table"))]
-    verdicts = re.findall(r'<span class="verdict">(.*?)</span>', table)
+    blocks = dom[dom.index('id="claims-table"') : dom.index('id="verdict-rule"')]
+    # each claim's folded block opens with its text and its verdict
+    verdicts = re.findall(r'<details class="claim"><summary><strong>.*?</strong> '
+                          r'<span class="verdict [^"]*">(.*?)</span>', blocks)
     assert verdicts == list(EXPECTED_VERDICTS.values())
     first_heading = re.search(r"<h2>(.*?)</h2>", dom).group(1)
     assert first_heading == "Claims: what the measurements say"

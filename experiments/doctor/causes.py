@@ -499,11 +499,12 @@ CAUSES = {c.name: c for c in [
     Cause("vanishing_gradients", "gradients vanish through saturating layers",
           "Use ReLU-family hidden activations with he_normal initialization, fewer layers, or "
           "BatchNormalization between layers.",
-          ("vanishing_gradients",), ("relu_activation",), vanishing_gradients),
+          ("sigmoid_vanishing", "tanh_vanishing"), ("relu_activation",), vanishing_gradients),
     Cause("dead_relu", "ReLU units dead",
           "Use LeakyReLU or ELU, he_normal initialization, wider layers or fewer of them, and a "
           "learning rate that does not blow units past zero.",
-          ("dying_relu", "deep_narrow_relu", "glorot_vs_he_deep"), ("leaky_relu",), dead_relu),
+          ("relu_dies", "leaky_elu_cure", "deep_narrow_relu", "glorot_vs_he_deep"),
+          ("leaky_relu",), dead_relu),
     Cause("label_noise", "labels do not follow the inputs",
           "Check that x and y are aligned (shuffled together, same row order) and that labels "
           "are right; relabel or drop noisy rows.",
