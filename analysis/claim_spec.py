@@ -50,12 +50,13 @@ def check_claim(claim, columns):
         columns: Column names of the runs frame the claim is evaluated on.
 
     Returns:
-        A new dict with id, text, kind ('contrast' or 'diagnostic'), outcome (one of OUTCOMES,
-        default 'collapsed'), dropped (the reason a claim is not tested, or None), cause,
-        control (filter dicts; empty for a diagnostic), mechanism (or None),
+        A new dict with id, text, kind ('contrast', 'diagnostic' or 'tuning'), outcome (one
+        of OUTCOMES, default 'collapsed'), dropped (the reason a claim is not tested, or
+        None), cause, control (filter dicts; empty for a diagnostic), mechanism (or None),
         mechanism_direction, by (a list of columns, empty without), predictor, below, above
         (diagnostic only, else None), rows (the claim id whose grid trained its rows: its own,
-        or another claim's, so one grid can be judged on a second outcome).
+        or another claim's, so one grid can be judged on a second outcome), tuned_by,
+        secondary, exclude, and column and within (tuning only).
 
     Raises:
         ValueError: A required key is missing, or a key names a column the runs do not have.

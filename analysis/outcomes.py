@@ -69,7 +69,8 @@ def outcome_values(rows, outcome, margin=LEARN_MARGIN):
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome={outcome!r}: allowed: {', '.join(OUTCOMES)}")
     diverged = _status(rows, "diverged")
-    regression = (rows["task"].astype("string") == "regression").fillna(False).to_numpy(bool)
+    task = rows["task"] if "task" in rows else pd.Series(pd.NA, index=rows.index)
+    regression = (task.astype("string") == "regression").fillna(False).to_numpy(bool)
     if outcome == "diverged":
         values = diverged.astype(float)
     elif outcome == "not_learned":
