@@ -582,7 +582,7 @@ def _exploration(sweep):
         return load_runs(folder), load_claims(folder), load_rule(folder)
     except (FileNotFoundError, ValueError) as exc:
         print(f"collapse-lab: the exploration {folder} this sweep confirms cannot be read "
-              f"({exc}); its verdicts show as 'not run'. Run python run.py -m "
+              f"({exc}); this sweep's verdicts are shown alone. Run python run.py -m "
               "experiment=seed_claims first, or python -m analysis.report "
               f"{sweep} once it exists", file=sys.stderr)
         return None
