@@ -72,6 +72,13 @@ METRICS = (
     Metric("neuron_similarity", "float64", "neuron similarity",
            "mean absolute correlation between live units of the last hidden layer (1 = "
            "unbroken symmetry; NaN with fewer than 2 live units)", "high", history=True),
+    Metric("channel_similarity", "float64", "channel similarity",
+           "neuron_similarity of the last convolutional layer's channels over evaluation "
+           "inputs and positions (NaN without a Conv2D layer)", "high"),
+    Metric("saturated_gates", "float64", "saturated gate share",
+           "share of the sigmoid gate activations of LSTM / GRU layers below 0.1 or above "
+           "0.9 over evaluation inputs and steps (NaN without a gated recurrent layer)",
+           "high"),
     Metric("identical_units", "float64", "identical unit share",
            "share of hidden units whose incoming weights equal another unit's of the same "
            "layer (within 1e-6 of the layer's largest weight): unbroken symmetry, as after "

@@ -872,6 +872,40 @@ def baseline_score(train_targets, eval_targets, task):
                                      np.asarray(eval_targets).reshape(1, -1), task))
 
 
+GATE_LOW, GATE_HIGH = 0.1, 0.9  # a sigmoid gate below / above this is saturated (Karpathy
+# et al. 2015, "Visualizing and understanding recurrent networks": left / right saturated)
+
+
+@_quiet
+def saturated_gates_batch(gate_values):
+    """Batched saturated_gates: list of (K, ...) gate activations -> (K,) float; an empty
+    list (no gated recurrent layer) gives a 0-d NaN array."""
+    if not gate_values:
+        return np.array(np.nan)
+    rows = [_member_rows(g) for g in gate_values]
+    saturated = np.sum([((r < GATE_LOW) | (r > GATE_HIGH)).sum(axis=1) for r in rows], axis=0)
+    share = saturated / max(sum(r.shape[1] for r in rows), 1)
+    return np.where(_finite_members(*rows), share, np.nan)
+
+
+def saturated_gates(gate_values):
+    """Share of the sigmoid gate activations of LSTM / GRU layers below GATE_LOW or above
+    GATE_HIGH, over evaluation inputs, steps, gates and units.
+
+    Args:
+        gate_values: list of arrays of gate activations, one per recurrent layer.
+
+    Returns:
+        Share in [0, 1]; NaN for an empty list or any non-finite value.
+    """
+    return _one(saturated_gates_batch([np.asarray(g)[None] for g in gate_values]))
+
+
+def channel_similarity_batch(activations, tol=DEAD_TOL):
+    """neuron_similarity_batch of a conv layer's channels, (K, inputs * positions, channels)."""
+    return neuron_similarity_batch(activations, tol)
+
+
 # -----------------------------------------------------------------------------
 # entry points for the training engines
 

@@ -16,6 +16,7 @@ from hydra.core.global_hydra import GlobalHydra
 from experiments.training import engine
 from experiments.training.engine import members, plan
 from experiments.training.keras import Probe, train_keras
+from experiments.variants.model import model_layers
 from experiments.variants.dataset import make_dataset
 
 INITS = ["zeros", "constant", "random_normal", "random_normal_large", "glorot", "glorot_normal",
@@ -180,7 +181,8 @@ def test_member_model_predicts_what_the_engine_measured():
         model = engine.member_model(cfg, data.n_features, data.task, data.n_classes, weights)
         for layer_weights, mine in zip(model.get_weights(), weights, strict=True):
             np.testing.assert_array_equal(layer_weights, mine)
-        measured = Probe(model, data, cfg.collapse_threshold).measure()
+        specs = model_layers(cfg, data.task, data.n_classes)
+        measured = Probe(model, data, cfg.collapse_threshold, specs).measure()
         for key, value in measured.items():
             assert close(result[key], value, rel=1e-5, abs_=1e-7), (key, result[key], value)
         # and the raw predictions: the engine's final loss is the loss of these outputs

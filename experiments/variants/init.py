@@ -18,7 +18,7 @@ from experiments.variants.registry import Registry
 INIT = Registry("init")
 
 # Random streams of one layer: its kernel, its bias, its dropout masks.
-STREAMS = {"kernel": 0, "bias": 1, "dropout": 2}
+STREAMS = {"kernel": 0, "bias": 1, "dropout": 2, "recurrent": 3}  # recurrent: a cell's recurrent kernel
 SEED_RANGE = 2**31 - 2  # Keras's TensorFlow backend takes seeds modulo int32 max - 1
 
 
@@ -35,7 +35,7 @@ def layer_seed(seed, layer, stream="kernel"):
     Args:
         seed: the network's seed (seed + replicate).
         layer: 0 for the first hidden layer, depth for the output layer.
-        stream: 'kernel', 'bias' or 'dropout'.
+        stream: 'kernel', 'bias', 'dropout' or 'recurrent'.
 
     Returns:
         int in [0, 2^31 - 2): (seed, layer, stream) hashed (SplitMix64, three rounds), so

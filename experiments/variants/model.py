@@ -1,94 +1,119 @@
-"""Network shapes: the `model` config group.
+"""Network shapes: the `model` config group (mlp, cnn, rnn), built with Keras from the
+architecture record (experiments.variants.architecture).
 
-`mlp`: `depth` hidden Dense layers of `width` units (Dropout after each when regularization is
-dropout), with biases unless `use_bias` is false; the output head follows the task: sigmoid +
-binary cross-entropy, softmax + categorical cross-entropy, or linear + mean squared error.
+The output head follows the task: sigmoid + binary cross-entropy, softmax + categorical
+cross-entropy, or linear + mean squared error. Layer i of the record draws its kernel, bias
+and dropout mask from layer_seed(seed, i, ...).
 """
 
 from experiments.variants.activation import keras_activation
+from experiments.variants.architecture import (  # noqa: F401  (re-exported)
+    HEADS,
+    architecture,
+    head_index,
+    keras_default_head,
+    kernel_shapes,
+    output_units,
+    uses_bias,
+)
 from experiments.variants.bias_init import make_bias_initializer
 from experiments.variants.init import layer_seed, make_initializer
 from experiments.variants.registry import Registry
 from experiments.variants.regularization import make_regularization
 
 MODEL = Registry("model")
-
-HEADS = {  # task -> (output activation, Keras loss)
-    "binary": ("sigmoid", "binary_crossentropy"),
-    "multiclass": ("softmax", "categorical_crossentropy"),
-    "regression": ("linear", "mean_squared_error"),
-}
-
-
-def output_units(task, n_classes):
-    return n_classes if task == "multiclass" else 1
-
+for _name in ("mlp", "cnn", "rnn"):
+    MODEL.register(_name)(_name)
 
 OUTPUT_LAYERS = ("same", "keras_default")
 KERAS_DEFAULT_INIT = {"name": "glorot"}  # Dense's default kernel initializer, seeded here
 KERAS_DEFAULT_BIAS = {"name": "zeros"}
 
 
-def uses_bias(cfg_model):
-    """model.use_bias, true when the node does not say."""
-    return bool(cfg_model.get("use_bias", True))
-
-
-def keras_default_head(cfg_model):
-    """model.output_layer=keras_default: the output layer as a plain keras Dense (Glorot
-    uniform kernel, zero bias, with a bias) whatever init, bias_init and use_bias say."""
-    return cfg_model.get("output_layer", "same") == "keras_default"
-
-
 def layer_uses_bias(cfg_model, layer):
-    """Whether Dense layer `layer` (0 = first hidden, depth = output) has a bias."""
-    if layer == cfg_model["depth"] and keras_default_head(cfg_model):
+    """Whether weighted layer `layer` (head_index = output) has a bias."""
+    if layer == head_index(cfg_model) and keras_default_head(cfg_model):
         return True
     return uses_bias(cfg_model)
 
 
 def layer_inits(cfg, layer):
-    """(init node, bias_init node) that Dense layer `layer` draws from."""
-    if layer == cfg.model["depth"] and keras_default_head(cfg.model):
+    """(init node, bias_init node) that weighted layer `layer` draws from."""
+    if layer == head_index(cfg.model) and keras_default_head(cfg.model):
         return KERAS_DEFAULT_INIT, KERAS_DEFAULT_BIAS
     # a config node, or the engine's settings (attributes only)
     return cfg.init, cfg.get("bias_init") if hasattr(cfg, "get") else cfg.bias_init
 
 
-def _dense(cfg, units, activation, seed, layer, fan_in, regularizer, name):
-    """Dense layer `layer` (0 = first hidden, depth = output) with its seeded initializers."""
+def model_layers(cfg, task, n_classes, vocab=0):
+    """The architecture record of config `cfg` for a task."""
+    _, dropout = make_regularization(cfg.regularization)
+    return architecture(cfg.model, cfg.activation.name, task, n_classes, dropout, vocab)
+
+
+def _keras_layer(spec, cfg, seed, fan_in, regularizer):
+    """The Keras layer of one LayerSpec, its draws seeded by layer_seed(seed, spec.index)."""
     import keras  # TensorFlow loads only when a network is built
 
-    init, bias_init = layer_inits(cfg, layer)
-    return keras.layers.Dense(
-        units,
-        activation=activation,
-        use_bias=layer_uses_bias(cfg.model, layer),
-        kernel_initializer=make_initializer(init, layer_seed(seed, layer)),
-        bias_initializer=make_bias_initializer(init, bias_init, seed, layer, fan_in),
-        kernel_regularizer=regularizer,
-        name=name,
-    )
+    if spec.kind in ("dense", "conv2d", "recurrent"):
+        init, bias_init = layer_inits(cfg, spec.index)
+        kw = dict(use_bias=layer_uses_bias(cfg.model, spec.index),
+                  kernel_initializer=make_initializer(init, layer_seed(seed, spec.index)),
+                  bias_initializer=make_bias_initializer(init, bias_init, seed, spec.index,
+                                                         fan_in),
+                  kernel_regularizer=regularizer,
+                  name=("output" if spec.head else f"hidden_{spec.index}"))
+        activation = (keras_activation(spec.activation) if not spec.head else spec.activation)
+        if spec.kind == "dense":
+            return keras.layers.Dense(spec.units, activation=activation if spec.fused else None,
+                                      **kw)
+        if spec.kind == "conv2d":
+            return keras.layers.Conv2D(spec.units, spec.kernel_size, padding="same",
+                                       activation=activation if spec.fused else None, **kw)
+        cell = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU,
+                "simple": keras.layers.SimpleRNN}[spec.cell]
+        # the input and recurrent kernels both come from `init` (constant init: symmetric)
+        kw["recurrent_initializer"] = make_initializer(init, layer_seed(seed, spec.index,
+                                                                        "recurrent"))
+        return cell(spec.units, return_sequences=spec.sequences, **kw)
+    if spec.kind == "embedding":
+        return keras.layers.Embedding(
+            spec.vocab, spec.units, name=f"embedding_{spec.index}",
+            embeddings_initializer=keras.initializers.RandomUniform(
+                -0.05, 0.05, seed=layer_seed(seed, spec.index)))
+    if spec.kind == "pool":
+        pool = keras.layers.MaxPooling2D if spec.pool == "max" else keras.layers.AveragePooling2D
+        return pool(2)
+    if spec.kind == "flatten":
+        return keras.layers.Flatten()
+    if spec.kind == "batchnorm":
+        return keras.layers.BatchNormalization(name=f"batchnorm_{spec.follows}")
+    raise ValueError(f"no Keras layer for {spec.kind!r}")
 
 
-@MODEL.register("mlp")
-def mlp(cfg, n_features, task, n_classes, seed):
-    """Sequential MLP; layer i draws from layer_seed(seed, i) (kernel, bias and dropout)."""
+def build_model(cfg, input_shape, task, n_classes, seed, vocab=0):
+    """The Keras Sequential network of config `cfg` for inputs of `input_shape` (an int: a
+    table's features); layer i draws from layer_seed(seed, i) (kernel, bias and dropout)."""
     import keras
 
-    regularizer, dropout = make_regularization(cfg.regularization)
-    depth, width = cfg.model.depth, cfg.model.width
-    activation = keras_activation(cfg.activation.name)
-    layers = [keras.Input(shape=(n_features,))]
-    for i in range(depth):
-        fan_in = n_features if i == 0 else width
-        layers.append(_dense(cfg, width, activation, seed, i, fan_in, regularizer, f"hidden_{i}"))
-        if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout, seed=layer_seed(seed, i, "dropout")))
-    layers.append(_dense(cfg, output_units(task, n_classes), HEADS[task][0], seed, depth,
-                         n_features if depth == 0 else width, regularizer, "output"))
+    from experiments.variants.architecture import output_shapes
+
+    input_shape = (int(input_shape),) if isinstance(input_shape, int) else tuple(input_shape)
+    regularizer, _ = make_regularization(cfg.regularization)
+    specs = model_layers(cfg, task, n_classes, vocab)
+    shapes = kernel_shapes(specs, input_shape)
+    layers, shape = [keras.Input(shape=input_shape)], input_shape
+    for spec, after in zip(specs, output_shapes(specs, input_shape), strict=True):
+        if spec.kind == "flatten" and len(shape) == 1:
+            continue  # a table is flat already: the mlp's layers stay Dense only
+        if spec.kind == "dropout":
+            layers.append(keras.layers.Dropout(spec.rate,
+                                               seed=layer_seed(seed, spec.follows, "dropout")))
+        else:
+            fan_in = shapes[spec.index][1] if spec.weighted else 0
+            layers.append(_keras_layer(spec, cfg, seed, fan_in, regularizer))
+            if spec.kind == "batchnorm":
+                layers.append(keras.layers.Activation(keras_activation(spec.activation),
+                                                      name=f"activation_{spec.follows}"))
+        shape = after
     return keras.Sequential(layers)
-
-
-def build_model(cfg, n_features, task, n_classes, seed):
-    return MODEL.get(cfg.model.name)(cfg, n_features, task, n_classes, seed)

@@ -53,7 +53,9 @@ class Scorer:
             for i in range(0, len(outputs), step)]
         out = {name: None if parts[0][name] is None
                else np.concatenate([part[name] for part in parts]) for name in names}
+        out["channel_similarity"] = np.full(len(outputs), np.nan)  # no Conv2D layer
         if final:
+            out["saturated_gates"] = np.full(len(outputs), np.nan)  # no recurrent layer
             extra = probe["final"]
             grads = [g[real] for g in extra["grads"]]
             out["grad_norm_ratio"] = metrics.grad_norm_ratio_batch(grads[0], grads[-1])
