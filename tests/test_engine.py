@@ -16,8 +16,8 @@ from hydra.core.global_hydra import GlobalHydra
 from experiments.training import engine
 from experiments.training.engine import members, plan
 from experiments.training.keras import Probe, train_keras
-from experiments.variants.model import model_layers
 from experiments.variants.dataset import make_dataset
+from experiments.variants.model import model_layers
 
 INITS = ["zeros", "constant", "random_normal", "random_normal_large", "glorot", "glorot_normal",
          "he_normal", "he_uniform", "lecun_normal", "orthogonal"]

@@ -17,8 +17,8 @@ from experiments.variants.registry import Registry
 
 INIT = Registry("init")
 
-# Random streams of one layer: its kernel, its bias, its dropout masks.
-STREAMS = {"kernel": 0, "bias": 1, "dropout": 2, "recurrent": 3}  # recurrent: a cell's recurrent kernel
+# Random streams of one layer: its kernel, its bias, its dropout masks, a cell's recurrent kernel.
+STREAMS = {"kernel": 0, "bias": 1, "dropout": 2, "recurrent": 3}
 SEED_RANGE = 2**31 - 2  # Keras's TensorFlow backend takes seeds modulo int32 max - 1
 
 
