@@ -13,6 +13,7 @@ import sys
 
 from experiments.storage import store
 from experiments.sweep.blocks import make_blocks
+from experiments.training.engine.support import keras_summary
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ def pending_blocks(configs, ids, sweep_dir, block_networks):
     if skipped:
         log.info("resume: %d networks already stored, %d to train", skipped, total)
     log.info("Training %d networks of %d configurations (batched engine)", total, len(seen))
+    keras_line = keras_summary([cfg for cfg, _, _ in pending])  # the configurations it lacks
+    if keras_line:
+        log.info(keras_line)
     previous = {cid: int(stored_collapsed.get(cid, 0)) for cid in stored}
     return make_blocks(pending, block_networks), total, previous
 

@@ -1,4 +1,5 @@
-"""Train a block of configurations with the batched engine and write their rows.
+"""Train a block of configurations and write their rows: with the batched engine, except the
+configurations it does not take (engine.engine_supports), which train with Keras.
 
 A block is a list of (config, config_id, missing replicates). Blocks are the unit of work of
 the `collapse` launcher: written as soon as trained, as one runs file and one history file (so a
@@ -53,16 +54,67 @@ def train_block(block, out_dir, chunk_size=None, progress=None, chunk_budget=Non
 
 
 def train_block_rows(block, chunk_size=None, progress=None, chunk_budget=None):
-    """Train every missing replicate of a block together (the batched engine; Keras one
-    network at a time if the engine fails); `chunk_budget`: bytes one chunk may use.
+    """Train every missing replicate of a block, each configuration where it belongs: those the
+    batched engine takes (engine.engine_supports) together with it, the others one network at
+    a time with Keras (experiments.sweep.runner.train_replicates). If the engine fails, each
+    of its configurations is tried alone, and one it fails on again trains with Keras, with an
+    error in the log naming it. `chunk_budget`: bytes one chunk may use.
 
     Returns:
-        (trained, engine, versions): trained lists {replicate: (result, history,
-        duration_s)} in the block's order, engine is "batched" or "keras", versions the
-        library versions rows record; `write_block` writes them.
+        (trained, engines, versions): trained lists {replicate: (result, history,
+        duration_s)} in the block's order, engines the engine of each configuration ("batched"
+        or "keras"), versions the library versions rows record; `write_block` writes them.
     """
+    from experiments.training.engine import engine_supports
+
+    trained, engines = [None] * len(block), ["keras"] * len(block)
+    on_engine = [i for i, (cfg, _, _) in enumerate(block) if engine_supports(cfg)[0]]
+    for i, networks in _train_batched(block, on_engine, chunk_size, progress,
+                                      chunk_budget).items():
+        trained[i], engines[i] = networks, "batched"
+    for i, (cfg, _, replicates) in enumerate(block):
+        if trained[i] is None:
+            trained[i] = _train_keras(cfg, replicates)
+            if progress is not None:
+                progress(len(replicates))
+    return trained, engines, library_versions()
+
+
+def _train_keras(cfg, replicates):
+    from experiments.sweep.runner import train_replicates
+
+    return train_replicates(cfg, replicates)
+
+
+def _train_batched(block, positions, chunk_size, progress, chunk_budget):
+    """{position: {replicate: (result, history, duration_s)}} of the configurations at
+    `positions` of the block, trained together by the engine; if it fails, each alone, and
+    those it fails on again are left out (the caller trains them with Keras)."""
+    if not positions:
+        return {}
     train_many = load_engine()
-    jobs = block_jobs(block)
+    try:
+        return _engine_run(train_many, block, positions, chunk_size, progress, chunk_budget)
+    except Exception:  # noqa: BLE001  (each configuration is tried again alone)
+        n = sum(len(block[i][2]) for i in positions)
+        log.exception("the batched engine failed on %d configurations (%d networks) trained "
+                      "together; trying each configuration alone", len(positions), n)
+    out = {}
+    for i in positions:
+        try:
+            out.update(_engine_run(train_many, block, [i], chunk_size, progress, chunk_budget))
+        except Exception:  # noqa: BLE001  (the Keras path trains it, or records its error)
+            cfg, cid, replicates = block[i]
+            log.exception("the batched engine failed on config %s; its %d networks train with "
+                          "Keras one at a time", cid, len(replicates))
+    return out
+
+
+def _engine_run(train_many, block, positions, chunk_size, progress, chunk_budget):
+    """_train_batched's engine call on the configurations at `positions`; progress is taken
+    back if it fails (the networks are counted again where they are trained)."""
+    entries = [block[i] for i in positions]
+    jobs = block_jobs(entries)
     reported = 0
 
     def advance(done):  # the engine counts networks done so far; progress takes increments
@@ -75,23 +127,18 @@ def train_block_rows(block, chunk_size=None, progress=None, chunk_budget=None):
     try:
         results = iter(train_many(jobs, chunk_size=chunk_size, progress=advance,
                                   chunk_budget=chunk_budget))
-        engine = "batched"
-    except Exception:  # the Keras path records each network's own error, or trains it
-        from experiments.sweep.runner import train_replicates
-
-        log.exception("batched engine failed on a block of %d networks; training them with "
-                      "Keras one at a time", len(jobs))
-        results = iter([trained for cfg, _, reps in block
-                        for trained in train_replicates(cfg, reps).values()])
-        engine = "keras"
-    per_network = (time.perf_counter() - start) / max(len(jobs), 1)  # amortized over the block
-    trained = [{r: tuple(next(results)[:2]) + (per_network,) for r in replicates}
-               for _, _, replicates in block]
-    return trained, engine, library_versions()
+    except Exception:
+        if progress is not None and reported:
+            progress(-reported)
+        raise
+    per_network = (time.perf_counter() - start) / max(len(jobs), 1)  # amortized over them
+    return {i: {r: tuple(next(results)[:2]) + (per_network,) for r in replicates}
+            for i, (_, _, replicates) in zip(positions, entries, strict=True)}
 
 
 def write_block(block, trained, engine, versions, out_dir):
-    """Write what `train_block_rows` returned for `block` (no TensorFlow needed here).
+    """Write what `train_block_rows` returned for `block` (no TensorFlow needed here);
+    `engine`: each configuration's, or one for all.
 
     Returns:
         train_block's outcome.

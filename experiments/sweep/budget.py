@@ -12,6 +12,8 @@ cannot train even alone within the budget is refused by name before anything is 
 import logging
 from dataclasses import dataclass
 
+import numpy as np
+
 from experiments.training import memory
 from experiments.variants.dataset import DATASETS
 from experiments.variants.model import output_units
@@ -67,24 +69,36 @@ def gigabytes(n):
 
 
 def shape(cfg):
-    """The engine's shape key (engine.members.shape_key, first fields) of a config."""
+    """The engine's shape key (engine.members.shape_key, what memory.member_bytes reads of
+    it) of a config: its Conv2D layers' image and (filters, kernel size, pooling) included."""
     data = DATASETS.get(cfg.dataset, int(cfg.seed), float(cfg.eval_fraction))
-    return (data.task, data.n_features, output_units(data.task, data.n_classes),
-            int(cfg.model.depth), int(cfg.model.width), len(data.x_train), len(data.x_eval),
-            int(cfg.epochs), int(cfg.batch_size))
+    input_shape = tuple(int(s) for s in data.x_train.shape[1:])
+    model, convs = cfg.model, ()
+    if model.name == "cnn":
+        pool = str(model.get("pooling", "max"))
+        convs = ((int(model.filters), int(model.kernel_size), pool),) * int(model.conv_layers)
+    return (data.task, int(np.prod(input_shape)), output_units(data.task, data.n_classes),
+            int(model.depth), int(model.width), len(data.x_train), len(data.x_eval),
+            int(cfg.epochs), int(cfg.batch_size), bool(model.get("use_bias", True)), True,
+            cfg.regularization.name == "dropout", input_shape if convs else (), convs)
 
 
 def check(configs, budget, need=memory.least_bytes):
     """Raise TooLarge for the first config a network of which cannot train within `budget`.
 
     `need(shape)`: what one network needs; the batched engine's least chunk by default, one
-    member (memory.member_bytes) on the Keras path, which trains one network at a time.
+    member (memory.member_bytes) on the Keras path, which trains one network at a time (as
+    every configuration the engine does not take does, engine.engine_supports).
     """
+    from experiments.training.engine.support import engine_supports
+
     needs = {}
     for index, cfg in enumerate(configs):
         key = shape(cfg)
-        if key not in needs:
-            needs[key] = need(key)
+        way = need if engine_supports(cfg)[0] else memory.member_bytes
+        if (key, way) not in needs:
+            needs[key, way] = way(key)
+        key = key, way
         if needs[key] > budget.total:
             raise TooLarge(
                 f"one network of model.depth={cfg.model.depth} model.width={cfg.model.width} "

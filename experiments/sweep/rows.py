@@ -18,7 +18,8 @@ def write_configs(trained_configs, out_dir, engine, versions):
     Args:
         trained_configs: list of (cfg, config_id, {replicate: (result, history, duration_s)}).
         out_dir: Results folder (a sweep, or a single run).
-        engine: 'keras' or 'batched', stored in the `engine` column.
+        engine: 'keras' or 'batched', stored in the `engine` column; or one of them per
+            configuration (a list in the order of trained_configs).
         versions: {"tf_version": ..., "keras_version": ...} of the process that trained them.
 
     Returns:
@@ -27,7 +28,8 @@ def write_configs(trained_configs, out_dir, engine, versions):
     sweep, rows = Path(out_dir).name, []
     history = {name: [] for name in ("config_id", "replicate", "epoch", "metric", "value")}
     versions = {**versions, "schema_version": SCHEMA_VERSION}
-    for cfg, cid, trained in trained_configs:
+    engines = [engine] * len(trained_configs) if isinstance(engine, str) else list(engine)
+    for (cfg, cid, trained), engine in zip(trained_configs, engines, strict=True):
         common = {**factor_values(cfg), "n_samples": dataset_size(cfg.dataset), "sweep": sweep,
                   "config_id": cid, "claim": cfg.get("claim"), "engine": engine, **versions}
         for replicate, (result, hist, duration) in sorted(trained.items()):

@@ -23,6 +23,29 @@ PARAM_COPIES_PROBING = 6
 LEAST_MEMBERS = 2
 
 
+PREACT_ROWS = 128  # engine.conv.PREACT_ROWS: training inputs per pass of the Conv2D probes
+
+
+def conv_bytes(shape):
+    """The Conv2D layers' share of member_bytes (0 without them): per layer of P positions,
+    F filters and I = k * k * in patch rows, the activations of two evaluation probes in
+    flight, the tape of the gradient probe (patches, pre-activations, activations and their
+    gradients), a training step's and a pre-activation pass's."""
+    if len(shape) < 14 or not shape[13]:
+        return 0
+    n_eval, batch_size = shape[6], shape[8]
+    (height, width, channels), floats = shape[12], 0
+    for filters, k, pool in shape[13]:
+        positions, patch = height * width, k * k * channels
+        floats += positions * (2 * n_eval * filters + n_eval * (2 * patch + 6 * filters)
+                               + batch_size * (3 * patch + 10 * filters)
+                               + PREACT_ROWS * (patch + 3 * filters))
+        if pool != "none":
+            height, width = height // 2, width // 2
+        channels = filters
+    return 4 * floats
+
+
 def member_bytes(shape):
     """Bytes one member of a chunk uses, for a shape key (engine.members.shape_key).
 
@@ -32,13 +55,15 @@ def member_bytes(shape):
     selects its own) and the gradients; two probes in flight (activations kept
     for the metrics and for the gradient), with the metrics' float64 copy of one layer; the
     forward pass over the training inputs; and, as a margin, a rows x fan_in x fan_out product
-    of the largest small Dense layer (the probes use a matrix product instead).
+    of the largest small Dense layer (the probes use a matrix product instead). Conv2D layers
+    add conv_bytes; their Dense layers' inputs are the flattened last feature map.
     """
     (_task, n_features, n_out, depth, width, n_train, n_eval, epochs, batch_size,
      *_rest) = shape
-    sizes = [n_features] + [width] * depth + [n_out]
+    flat, conv_params = _conv_shape(shape, n_features)
+    sizes = [flat] + [width] * depth + [n_out]
     shapes = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
-    n_params = sum(shapes) + sum(sizes[1:])
+    n_params = sum(shapes) + sum(sizes[1:]) + conv_params
     units = depth * width + n_out
     small = max([s for s in shapes if s < MATMUL_MIN_WEIGHTS], default=0)
     rows = max(n_train, n_eval)
@@ -46,7 +71,20 @@ def member_bytes(shape):
             + 4 * (PARAM_COPIES_TRAINING if epochs else PARAM_COPIES_PROBING) * n_params
             + 2 * (4 * 4 * n_eval * units + 8 * 4 * n_eval * width + 16 * width * width)
             + 4 * 3 * n_train * width + 4 * 4 * batch_size * units
-            + 4 * rows * small + 4096)
+            + 4 * rows * small + conv_bytes(shape) + 4096)
+
+
+def _conv_shape(shape, n_features):
+    """(inputs of the first Dense layer, Conv2D weights) of a shape key."""
+    if len(shape) < 14 or not shape[13]:
+        return n_features, 0
+    (height, width, channels), weights = shape[12], 0
+    for filters, k, pool in shape[13]:
+        weights += k * k * channels * filters + filters
+        if pool != "none":
+            height, width = height // 2, width // 2
+        channels = filters
+    return height * width * channels, weights
 
 
 def least_bytes(shape):

@@ -17,11 +17,16 @@ Members of one computation must share the network and data shapes (see members.s
 may differ in initializer, learning rate, activation, regularization, dropout rate,
 dataset content and seed.
 
-Modules, by concept: members (jobs read and prepared: data, initial weights, batch orders),
-updates (Keras's optimizer rules), dropout (TensorFlow's random numbers), program (the compiled
-programs), compile_cache (compiled programs kept on disk between processes), plan (members
-split into chunks), chunk (a chunk's arrays), results (scoring and result rows) and train
-(train_many, which runs them).
+Modules, by concept: support (which configurations the engine takes; no TensorFlow), members
+(jobs read and prepared: data, initial weights, batch orders), updates (Keras's optimizer rules),
+dropout (TensorFlow's random numbers), conv (Conv2D and pooling on the member axis), program
+(the compiled programs), compile_cache (compiled programs kept on disk between processes), plan
+(members split into chunks), chunk (a chunk's arrays), results (scoring and result rows) and
+train (train_many, which runs them).
+
+Importing the package loads no TensorFlow: train_many, member_model, default_chunk_size and
+stateless_uniform load it at their first use (`engine.train_many`), so the sweep's process can
+ask `engine_supports` without it.
 
 Example:
     results = train_many([(cfg, seed) for seed in range(3)])
@@ -32,8 +37,21 @@ from experiments.training.engine import compile_cache
 
 compile_cache.enable()  # before TensorFlow loads
 
-from experiments.training.engine.dropout import stateless_uniform  # noqa: E402
-from experiments.training.engine.plan import default_chunk_size  # noqa: E402
-from experiments.training.engine.train import member_model, train_many  # noqa: E402
+from experiments.training.engine.support import engine_supports  # noqa: E402
 
-__all__ = ["default_chunk_size", "member_model", "stateless_uniform", "train_many"]
+_LAZY = {"default_chunk_size": "plan", "member_model": "train", "stateless_uniform": "dropout",
+         "train_many": "train"}
+
+__all__ = ["default_chunk_size", "engine_supports", "member_model", "stateless_uniform",
+           "train_many"]
+
+
+def __getattr__(name):
+    """The TensorFlow-backed names, imported at their first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value

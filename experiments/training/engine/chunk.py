@@ -21,6 +21,16 @@ def member_first(arrays):
     return np.ascontiguousarray(np.stack(arrays).astype(np.float32).transpose(0, 2, 1))
 
 
+def channels_first(x):
+    """(n, H, W, C) images -> (n, C, H, W) float32: the layout of engine.conv."""
+    return np.ascontiguousarray(np.asarray(x, np.float32).transpose(0, 3, 1, 2))
+
+
+def flat(x):
+    """Inputs (n, ...) -> (n, features) float32, an image flattened as Keras's Flatten does."""
+    return np.asarray(x, np.float32).reshape(len(x), -1)
+
+
 class Chunk:
     """The members of one computation: one slot per position on the member axis.
 
@@ -38,6 +48,7 @@ class Chunk:
         padded = slots
         settings = [m.settings for m in padded]
         rates = np.asarray([m.dropout for m in padded])
+        first_dense, images = len(spec.convs), bool(spec.convs)
         self.constants = {
             "lr": np.float32([c.lr for c in settings]),
             "momentum": np.float32([c.optimizer.get("momentum", 0.0) for c in settings]),
@@ -47,19 +58,28 @@ class Chunk:
             "rate": rates.astype(np.float32),
             # Keras's dropout multiplies by float32(1 / (1 - rate)), the division in float64.
             "scale": np.float32(1.0 / (1.0 - rates)),
-            "drop_seed": np.uint32([[seed_word(layer_seed(m.seed, layer, "dropout"))
+            "drop_seed": np.uint32([[seed_word(layer_seed(m.seed, first_dense + layer,
+                                                          "dropout"))
                                      for m in padded] for layer in range(spec.depth)]),
-            # The probes' evaluation set, members first: (K, features or outputs, rows).
-            "x_eval": member_first([m.data.x_eval for m in padded]),
+            # The probes' evaluation set, members first: (K, features or outputs, rows);
+            # images (K, C, rows, H, W).
+            "x_eval": (np.stack([channels_first(m.data.x_eval) for m in padded]).transpose(
+                0, 2, 1, 3, 4).copy() if images
+                       else member_first([flat(m.data.x_eval) for m in padded])),
             "y_eval": member_first([fit_targets(m.data, m.data.y_eval) for m in padded]),
         }
+        if spec.clip:
+            self.constants["clipnorm"] = np.float32([m.clipnorm for m in padded])
         # Tensors once, rather than numpy arrays converted again at every call.
         self.constants = {name: tf.constant(value) for name, value in self.constants.items()}
         # Training inputs and targets side by side, one row per (training row r, member k), at
-        # r * K + k: the training program gathers its batches from it (see orders). The memory
-        # budget keeps r * K far below 2**31 (plan.MEMORY_BUDGET).
-        train = np.stack([np.concatenate([m.data.x_train, fit_targets(m.data, m.data.y_train)],
-                                         axis=1) for m in padded], axis=1)
+        # r * K + k (images: at k * n_train + r, see Program): the training program gathers
+        # its batches from it (see orders). The memory budget keeps r * K far below 2**31
+        # (plan.MEMORY_BUDGET).
+        inputs = [channels_first(m.data.x_train).reshape(len(m.data.x_train), -1) if images
+                  else flat(m.data.x_train) for m in padded]
+        train = np.stack([np.concatenate([x, fit_targets(m.data, m.data.y_train)], axis=1)
+                          for x, m in zip(inputs, padded, strict=True)], axis=0 if images else 1)
         self.constants["train_rows"] = tf.constant(
             train.astype(np.float32).reshape(-1, train.shape[2]))
 

@@ -1,7 +1,8 @@
 """Jobs read and prepared for the engine: settings, data, initial weights and batch orders.
 
-The weights are the ones build_model starts from (same seeded initializers), the batch orders
-the ones train_keras visits (common.epoch_orders); what many jobs share is made once.
+The weights are the ones build_model starts from (same seeded initializers, the layers of the
+same architecture record, experiments.variants.architecture), the batch orders the ones
+train_keras visits (common.epoch_orders); what many jobs share is made once.
 """
 
 import json
@@ -11,7 +12,8 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.training.common import epoch_orders
-from experiments.training.engine.updates import OPTIMIZERS
+from experiments.training.engine.support import engine_supports
+from experiments.variants.architecture import architecture, kernel_shapes, weighted_layers
 from experiments.variants.bias_init import layer_bias
 from experiments.variants.dataset import DATASETS
 from experiments.variants.init import layer_kernel
@@ -71,6 +73,28 @@ class _Member:
     l1: float
     l2: float
     dropout: float
+    layers: tuple  # the architecture record (experiments.variants.architecture)
+    clipnorm: float  # optimizer.clipnorm, 0 for none (Keras clips only with a positive one)
+
+    @property
+    def input_shape(self):
+        """One input's shape: (features,) or an image's (height, width, channels)."""
+        return tuple(int(s) for s in self.data.x_train.shape[1:])
+
+    @property
+    def n_features(self):
+        """Inputs per row as the first Dense or Conv2D layer reads them (flattened)."""
+        return int(np.prod(self.input_shape))
+
+    @property
+    def convs(self):
+        """((filters, kernel size, pooling), ...) of the Conv2D layers (model=cnn)."""
+        out = []
+        for spec, after in zip(self.layers, self.layers[1:] + (None,), strict=True):
+            if spec.kind == "conv2d":
+                pool = after.pool if after is not None and after.kind == "pool" else "none"
+                out.append((spec.units, spec.kernel_size, pool))
+        return tuple(out)
 
 
 def _key(*parts):
@@ -88,31 +112,41 @@ class _Cache(dict):
         return self[key]
 
 
+PENALTIES = ("L1", "L2", "L1L2")  # the Keras regularizers the engine computes (Program._penalty)
+
+
 def _penalties(cfg_reg):
-    """(L1 factor, L2 factor, dropout rate) that the Keras model would use."""
+    """(L1 factor, L2 factor, dropout rate) that the Keras model would use; ValueError for a
+    regularizer the engine does not compute (support.REGULARIZATIONS keeps them out)."""
     regularizer, dropout = make_regularization(cfg_reg)
     if regularizer is None:
         return 0.0, 0.0, dropout
     config = regularizer.get_config()
+    if type(regularizer).__name__ not in PENALTIES or set(config) - {"l1", "l2"}:
+        raise ValueError(f"train_many: regularization={cfg_reg['name']}: the engine computes "
+                         f"{', '.join(PENALTIES)} penalties, not {type(regularizer).__name__}")
     return float(config.get("l1", 0.0)), float(config.get("l2", 0.0)), dropout
 
 
 def initial_weights(member, cache):
-    """The weights build_model would start from: (kernel, bias) for every layer.
+    """The weights build_model would start from: (kernel, bias) for every weighted layer.
 
-    Dense builds its kernel by calling its initializer with shape (fan_in, units) and its
-    bias with shape (units,), in float32, so calling the same seeded initializers here gives
-    the same numbers. Without biases (model.use_bias=false) the bias stays zero: the program
-    leaves it out. Weights are made when a chunk starts, not for the whole grid at once;
-    small layers' are cached, since a grid's jobs often share (init, seed).
+    Dense and Conv2D build their kernel by calling their initializer with the Keras kernel
+    shape ((fan_in, units), or (k, k, in, filters)) and their bias with shape (units,), in
+    float32, so calling the same seeded initializers here gives the same numbers; a Conv2D
+    kernel is then kept in unit form (k * k * in, filters). Without biases (model.use_bias=
+    false) the bias stays zero: the program leaves it out. Weights are made when a chunk
+    starts, not for the whole grid at once; small layers' are cached, since a grid's jobs
+    often share (init, seed).
     """
     settings, seed = member.settings, member.seed
     model = settings.model
-    sizes = [member.data.n_features] + [model["width"]] * model["depth"] + [member.n_out]
+    shapes = kernel_shapes(member.layers, member.input_shape)
     weights = []
-    for layer, shape in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
-        fan_in, units = shape
-        small = fan_in * units <= CACHE_MAX_WEIGHTS
+    for layer in (spec.index for spec in weighted_layers(member.layers)):
+        shape, fan_in = shapes[layer]
+        shape, units = tuple(int(s) for s in shape), int(shape[-1])
+        small = int(np.prod(shape)) <= CACHE_MAX_WEIGHTS
         init, bias_init = layer_inits(settings, layer)
         kernel_key = _key("kernel", init, seed, layer, shape)
         kernel = (cache.get_or_make(kernel_key, layer_kernel, init, seed, layer, shape)
@@ -124,16 +158,20 @@ def initial_weights(member, cache):
                     if small else layer_bias(*bias_args))
         else:
             bias = np.zeros(units, np.float32)
-        weights += [kernel, bias]
+        weights += [kernel.reshape(-1, units), bias]
     return weights
 
 
-def keras_order(weights, biases):
+def keras_order(weights, biases, shapes=None):
     """(kernel, bias) pairs as Keras's get_weights() lists them: a layer's bias only where
-    biases[layer] is true."""
+    biases[layer] is true; kernel `layer` reshaped to shapes[layer] where given (a Conv2D
+    kernel's (k, k, in, filters))."""
     out = []
     for layer, has_bias in enumerate(biases):
-        out += weights[2 * layer: 2 * layer + 2] if has_bias else [weights[2 * layer]]
+        kernel = weights[2 * layer]
+        if shapes is not None and shapes[layer] is not None:
+            kernel = kernel.reshape(*shapes[layer], *kernel.shape[2:])
+        out += [kernel, weights[2 * layer + 1]] if has_bias else [kernel]
     return out
 
 
@@ -145,18 +183,24 @@ def prepare(jobs):
     for index, (cfg, seed) in enumerate(jobs):
         # Replicates usually share one config object: read it once (jobs keep it alive).
         settings, seed = cache.get_or_make(("settings", id(cfg)), _Settings.of, cfg), int(seed)
-        if settings.model["name"] != "mlp":
-            raise ValueError(f"train_many: model {settings.model['name']!r} is not supported")
-        if settings.optimizer["name"] not in OPTIMIZERS:
-            raise ValueError(f"train_many: optimizer {settings.optimizer['name']!r} is not "
-                             "supported")
+        supported, reason = engine_supports(settings)
+        if not supported:
+            raise ValueError(f"train_many: {reason} (experiments.sweep.blocks trains such "
+                             "configurations with Keras)")
         data = DATASETS.get(settings.dataset, seed, settings.eval_fraction)
         n_out = output_units(data.task, data.n_classes)
         n_train = len(data.x_train)
         orders = cache.get_or_make(_key("orders", n_train, settings.epochs, seed),
                                    epoch_orders, n_train, settings.epochs, seed)
         l1, l2, dropout = _penalties(settings.regularization)
-        members.append(_Member(index, settings, seed, data, n_out, orders, l1, l2, dropout))
+        layers = cache.get_or_make(
+            _key("layers", settings.model, settings.activation, data.task, data.n_classes,
+                 dropout), architecture, settings.model, settings.activation, data.task,
+            data.n_classes, dropout)
+        clipnorm = settings.optimizer.get("clipnorm")
+        clipnorm = float(clipnorm) if clipnorm is not None and clipnorm > 0 else 0.0
+        members.append(_Member(index, settings, seed, data, n_out, orders, l1, l2, dropout,
+                               layers, clipnorm))
     return members, cache
 
 
@@ -164,10 +208,16 @@ def shape_key(member):
     """What members must share to be trained as one computation.
 
     The optimizer is not part of it: every program holds every update rule and each member
-    takes its own (see Program._update), so a grid of several optimizers compiles once.
+    takes its own (see Program._update), so a grid of several optimizers compiles once. The
+    fields are program.Spec's, blocks left out: (task, n_features, n_out, depth, width,
+    n_train, n_eval, epochs, batch_size, use_bias, output_bias, dropout, image, convs, clip);
+    image and convs are empty without Conv2D layers (an mlp reads images flattened).
     """
     settings, data = member.settings, member.data
-    return (data.task, data.n_features, member.n_out, settings.model["depth"],
+    convs = member.convs
+    return (data.task, member.n_features, member.n_out, settings.model["depth"],
             settings.model["width"], len(data.x_train), len(data.x_eval), settings.epochs,
             settings.batch_size, uses_bias(settings.model),
-            layer_uses_bias(settings.model, settings.model["depth"]), member.dropout > 0)
+            layer_uses_bias(settings.model, len(convs) + settings.model["depth"]),
+            member.dropout > 0, member.input_shape if convs else (), convs,
+            member.clipnorm > 0)

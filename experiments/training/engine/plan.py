@@ -19,6 +19,11 @@ def default_chunk_size(spec_like, budget=None):
     return int(max(1, min(MAX_CHUNK, budget // member_bytes(spec_like))))
 
 
+def spec_of(key, blocks):
+    """The program.Spec of a shape key (members.shape_key) with these activation blocks."""
+    return Spec(*key[:12], blocks=blocks, **dict(zip(("image", "convs", "clip"), key[12:])))
+
+
 def _round_up(n, multiple):
     return -(-n // multiple) * multiple
 
@@ -53,7 +58,7 @@ def plan(key, group, chunk_size, budget=None):
         n_chunks, multiple = max(len(ms) for ms in by_activation.values()), 1
     blocks = tuple((name, max(multiple, _round_up(-(-len(ms) // n_chunks), multiple)))
                    for name, ms in sorted(by_activation.items()))
-    spec = Spec(*key[:-1], dropout=key[-1], blocks=blocks)
+    spec = spec_of(key, blocks)
     chunks = []
     for j in range(n_chunks):
         slots, real = [], []

@@ -1,7 +1,9 @@
 """The compiled programs of one spec: an epoch's batch loop under XLA, and the probes.
 
-Every weight tensor has a trailing member axis (kernel (fan_in, fan_out, K), bias (units, K)),
-so a training step is a handful of element-wise operations over all members at once.
+Every weight tensor has a trailing member axis (kernel (fan_in, fan_out, K), bias (units, K);
+a Conv2D kernel in unit form (k * k * in, filters, K)), so a training step is a handful of
+element-wise operations over all members at once. The Conv2D layers of model=cnn come first
+(engine.conv, members first in their own layout), then the Dense layers as for model=mlp.
 """
 
 import logging
@@ -12,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from experiments.training.engine.conv import PREACT_ROWS, ConvStack
 from experiments.training.engine.dropout import stateless_uniform
 from experiments.training.engine.updates import OPTIMIZERS, UPDATES
 from experiments.training.memory import MATMUL_MIN_WEIGHTS
@@ -60,9 +63,9 @@ class Spec:
     """Everything static about one compiled computation (one XLA program per spec)."""
 
     task: str
-    n_features: int
+    n_features: int  # inputs per row (an image's height * width * channels)
     n_out: int
-    depth: int
+    depth: int  # hidden Dense layers
     width: int
     n_train: int
     n_eval: int
@@ -72,10 +75,14 @@ class Spec:
     output_bias: bool
     dropout: bool
     blocks: tuple  # ((activation, members), ...): the member axis, one block per activation
+    image: tuple = ()  # model=cnn: the input images' (height, width, channels)
+    convs: tuple = ()  # model=cnn: ((filters, kernel size, pooling), ...) per Conv2D layer
+    clip: bool = False  # some member clips its gradients (optimizer.clipnorm)
 
     def has_bias(self, layer):
-        """Whether Dense layer `layer` (depth = output) adds its bias."""
-        return self.output_bias if layer == self.depth else self.use_bias
+        """Whether weighted layer `layer` (Conv2D layers first; the last is the output)
+        adds its bias."""
+        return self.output_bias if layer == len(self.convs) + self.depth else self.use_bias
 
     @property
     def members(self):
@@ -119,6 +126,16 @@ def _dense_probe(h, kernel, bias=None):
     return z if bias is None else z + tf.transpose(bias)[:, :, None]
 
 
+def _clip_by_norm(g, clipnorm):
+    """Keras's clipnorm of one gradient tensor (member axis last), for members whose
+    clipnorm (K,) is > 0: g * clipnorm / max(||g||, clipnorm), the norm taken as Keras
+    takes it (0 where every entry is 0)."""
+    l2sum = tf.reduce_sum(tf.square(g), axis=tuple(range(g.shape.rank - 1)), keepdims=True)
+    positive = l2sum > 0
+    l2norm = tf.where(positive, tf.sqrt(tf.where(positive, l2sum, tf.ones_like(l2sum))), l2sum)
+    return tf.where(clipnorm > 0, g * clipnorm / tf.maximum(l2norm, clipnorm), g)
+
+
 def _materialized(x, token):
     """x itself, whose gradient XLA computes once into memory; `token` is any int32 scalar
     known at run time to be >= 0 (the step count).
@@ -150,10 +167,13 @@ class Program:
     count (Keras's optimizer.iterations, also the dropout seed generators' counter).
 
     Per-chunk constants (dict of (K,) tensors unless noted): lr, momentum, optimizer (the
-    index of each member's in OPTIMIZERS), l1, l2, rate,
+    index of each member's in OPTIMIZERS), l1, l2, rate, clipnorm (0: none),
     scale (1 / (1 - rate)), drop_seed (depth, K) uint32, train_rows (n_train * K, features +
     outputs), the training data row r of member k at r * K + k; the evaluation set members
-    first: x_eval (K, features, n_eval), y_eval (K, outputs, n_eval).
+    first: x_eval (K, features, n_eval), y_eval (K, outputs, n_eval). With Conv2D layers the
+    inputs are images members first, channels before positions: train_rows has row r of
+    member k at k * n_train + r, features in (c, h, w) order, and x_eval is (K, C, n_eval, H,
+    W).
     """
 
     def __init__(self, spec):
@@ -166,6 +186,7 @@ class Program:
             self.blocks.append((keras.activations.get(keras_activation(name)), start,
                                 start + size))
             start += size
+        self.convs = ConvStack(spec, self._activate) if spec.convs else None
         # Three programs, not one: the training program compiles on a worker thread while
         # the probes are built and run at initialization (see train.run_chunk).
         self.new_train()
@@ -227,28 +248,38 @@ class Program:
         return tf.where(keep, h * c["scale"], 0.0)
 
     def _forward(self, params, x, c, step):
-        """Training's hidden activations and output logits of a batch x (rows, features, K),
-        with dropout, during `step`."""
-        h = x
+        """Training's output logits of a batch x, with dropout, during `step`: x is
+        (rows, features, K), or for Conv2D layers (K, C, rows, H, W) (engine.conv)."""
+        h, first = x, 0
+        if self.convs is not None:
+            h, first = self.convs.train(params, x, lambda t: _materialized(t, step)), len(
+                self.convs)
         for layer in range(self.spec.depth + 1):
-            bias = params[2 * layer + 1] if self.spec.has_bias(layer) else None
-            z = _materialized(_dense(h, params[2 * layer], bias), step)
+            index = first + layer
+            bias = params[2 * index + 1] if self.spec.has_bias(index) else None
+            z = _materialized(_dense(h, params[2 * index], bias), step)
             if layer == self.spec.depth:
                 return z
             h = self._activate(z, train=True)
             if self.spec.dropout:
                 h = self._dropout(h, layer, c, step)
 
-    def _probe_forward(self, params, x, pre=None):
+    def _probe_forward(self, params, x, pre=None, conv_pre=None):
         """Hidden activations [(K, units, n)] and logits (K, outputs, n) of inputs x
-        (K, features, n), members first (see _dense_probe), as Keras's predict computes them.
+        (K, features, n), or for Conv2D layers (K, C, n, H, W), members first (see
+        _dense_probe), as Keras's predict computes them. A Conv2D layer's activations are
+        (K, channels, n * positions) (conv.unit_rows).
 
-        `pre`, a list, receives every hidden layer's pre-activation.
+        `pre`, a list, receives every hidden Dense layer's pre-activation, `conv_pre` every
+        Conv2D layer's.
         """
-        hidden, h = [], x
+        hidden, h, first = [], x, 0
+        if self.convs is not None:
+            h, first = self.convs.probe(params, x, hidden, conv_pre), len(self.convs)
         for layer in range(self.spec.depth + 1):
-            bias = params[2 * layer + 1] if self.spec.has_bias(layer) else None
-            z = _dense_probe(h, params[2 * layer], bias)
+            index = first + layer
+            bias = params[2 * index + 1] if self.spec.has_bias(index) else None
+            z = _dense_probe(h, params[2 * index], bias)
             if layer == self.spec.depth:
                 return hidden, z
             if pre is not None:
@@ -311,6 +342,8 @@ class Program:
         # Without biases they take no part, get zero gradients and stay exactly 0.
         grads = tape.gradient(total_loss, params,
                               unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        if self.spec.clip:
+            grads = [_clip_by_norm(g, c["clipnorm"]) for g in grads]
         new_params, new_m, new_v = self._update(params, grads, m, v, c, step)
 
         def keep(new, old):
@@ -326,7 +359,8 @@ class Program:
 
     def _train(self, state, c, orders):
         """One epoch: every batch of `orders` (steps, rows, K), the training rows each member
-        reads, gathered from c["train_rows"] (inputs, then targets).
+        reads, gathered from c["train_rows"] (inputs, then targets; with Conv2D layers
+        members first, see Program).
 
         Returns:
             (new state, (K,) epoch loss as Keras logs it).
@@ -337,6 +371,12 @@ class Program:
         member = tf.range(members)
 
         def body(i, params, m, v, active, step, total, count):
+            if self.convs is not None:  # (K, rows, columns): images members first
+                batch = tf.gather(c["train_rows"],
+                                  member[:, None] * self.spec.n_train + tf.transpose(orders[i]))
+                return self._step(i, params, m, v, active, step, total, count,
+                                  self.convs.images(batch[:, :, :features]),
+                                  tf.transpose(batch[:, :, features:], [1, 2, 0]), c)
             # (rows, K, columns) -> (rows, columns, K)
             batch = tf.transpose(tf.gather(c["train_rows"], orders[i] * members + member),
                                  [0, 2, 1])
@@ -385,14 +425,31 @@ class Program:
 
     def _train_preact_max(self, params, c):
         """Every hidden unit's largest pre-activation over the training inputs (NaN where
-        any is non-finite), [(K, 1, units)]: what dead_relu_fraction needs of them."""
+        any is non-finite), [(K, 1, units)]: what dead_relu_fraction needs of them (a Conv2D
+        layer's units are its channels: the largest over inputs and positions)."""
         spec, pre = self.spec, []
+        if self.convs is not None:
+            return self._conv_preact_max(params, c)
         rows = tf.reshape(c["train_rows"], (spec.n_train, spec.members, -1))
         self._probe_forward(params, tf.transpose(rows[:, :, :spec.n_features], [1, 2, 0]),
                             pre=pre)
         return [tf.where(tf.reduce_all(tf.math.is_finite(z), axis=2),
                          tf.reduce_max(z, axis=2), np.float32(np.nan))[:, None, :]
                 for z in pre]
+
+    def _conv_preact_max(self, params, c):
+        """_train_preact_max with Conv2D layers, PREACT_ROWS training inputs at a time."""
+        spec, top = self.spec, None
+        rows = tf.reshape(c["train_rows"], (spec.members, spec.n_train, -1))
+        for start in range(0, spec.n_train, PREACT_ROWS):
+            pre, conv_pre = [], []
+            x = self.convs.images(rows[:, start:start + PREACT_ROWS, :spec.n_features])
+            self._probe_forward(params, x, pre=pre, conv_pre=conv_pre)
+            part = [(tf.reduce_max(z, axis=2), tf.reduce_all(tf.math.is_finite(z), axis=2))
+                    for z in conv_pre + pre]
+            top = part if top is None else [(tf.maximum(a, b), ok_a & ok_b) for (a, ok_a), (
+                b, ok_b) in zip(top, part, strict=True)]
+        return [tf.where(ok, largest, np.float32(np.nan))[:, None, :] for largest, ok in top]
 
     def outputs(self, logits):
         """The output activation (sigmoid, softmax over units, or linear) of (K, n, k) logits.

@@ -19,6 +19,7 @@ class Scorer:
     def __init__(self, chunk, program):
         members = chunk.members
         self.real, self.program = chunk.real, program
+        self.n_conv = len(chunk.spec.convs)
         self.task = members[0].data.task
         self.y_eval = np.stack([m.data.y_eval for m in members])
         self.y_train = np.stack([m.data.y_train for m in members])
@@ -37,15 +38,16 @@ class Scorer:
         real = self.real
         outputs = np.asarray(self.program.outputs(probe["logits"][real]), np.float64)
         # float32 views: the metrics convert one layer at a time to float64 (the same values
-        # and memory order as converting all first), so deep networks need less memory.
+        # and memory order as converting all first), so deep networks need less memory. A
+        # Conv2D layer's rows are inputs x positions (unit form, see keras_probe).
         hidden = [h[real].transpose(0, 2, 1) for h in probe["hidden"]]
         kernels = [np.moveaxis(k[..., real], -1, 0) for k in kernels]
         names = metrics.NETWORK_METRICS if final else ("loss", *HISTORY_METRICS)
         # A few hundred members at a time: the metrics' float64 temporaries stay small
         # instead of being fresh memory (page faults) at every call, ~10% off the benchmark
         # grid's engine time. Every metric is computed member by member: same values.
-        units = max([h.shape[2] for h in hidden] + [outputs.shape[2]])
-        step = max(1, METRIC_BLOCK_BYTES // (8 * outputs.shape[1] * units))
+        values = max(h.shape[1] * h.shape[2] for h in [*hidden, outputs])  # per member
+        step = max(1, METRIC_BLOCK_BYTES // (8 * values))
         parts = [metrics.network_metrics_batch(
             outputs[i:i + step], self.y_eval[i:i + step], [h[i:i + step] for h in hidden],
             [k[i:i + step] for k in kernels], self.task, train_targets=self.y_train[i:i + step],
@@ -53,7 +55,11 @@ class Scorer:
             for i in range(0, len(outputs), step)]
         out = {name: None if parts[0][name] is None
                else np.concatenate([part[name] for part in parts]) for name in names}
-        out["channel_similarity"] = np.full(len(outputs), np.nan)  # no Conv2D layer
+        # the last Conv2D layer's channels (the history does not record it)
+        out["channel_similarity"] = (
+            np.concatenate([metrics.channel_similarity_batch(hidden[self.n_conv - 1][i:i + step])
+                            for i in range(0, len(outputs), step)])
+            if self.n_conv and final else np.full(len(outputs), np.nan))
         if final:
             out["saturated_gates"] = np.full(len(outputs), np.nan)  # no recurrent layer
             extra = probe["final"]
@@ -89,7 +95,12 @@ def assemble(chunk, at_init, epochs, params):
         for i in running:
             losses[i].append(epoch_loss[i])
             histories[i] += history_rows(epoch, epoch_loss[i], final[i])
-    params = keras_order(params, [chunk.spec.has_bias(i) for i in range(chunk.spec.depth + 1)])
+    spec = chunk.spec
+    n_conv = len(spec.convs)
+    channels = [spec.image[2] if n_conv else 0] + [filters for filters, _, _ in spec.convs]
+    shapes = [(k, k, channels[i], filters) for i, (filters, k, _) in enumerate(spec.convs)]
+    params = keras_order(params, [spec.has_bias(i) for i in range(n_conv + spec.depth + 1)],
+                         shapes + [None] * (spec.depth + 1))
     return [(network_result(final[i], at_init[i], losses[i], member.data), histories[i],
              [p[..., slot] for p in params])
             for i, (member, slot) in enumerate(zip(chunk.members, chunk.slots(), strict=True))]

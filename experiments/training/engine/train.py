@@ -173,17 +173,19 @@ def _train_many(jobs, chunk_size, progress, return_weights, chunk_budget):
     return out
 
 
-def member_model(cfg, n_features, task, n_classes, weights):
+def member_model(cfg, input_shape, task, n_classes, weights):
     """An ordinary Keras model of config `cfg` holding `weights` (e.g. a trained member).
 
     Args:
         cfg: the member's config.
-        n_features, task, n_classes: its data's shape (Data.n_features, .task, .n_classes).
+        input_shape: one input's shape (an image's (height, width, channels)), or a table's
+            number of features (Data.n_features).
+        task, n_classes: its data's (Data.task, .n_classes).
         weights: numpy arrays in Keras get_weights() order, as train_many returns them.
 
     Returns:
         keras.Sequential built by experiments.variants.model.build_model, with `weights` set.
     """
-    model = build_model(cfg, n_features, task, n_classes, seed=0)
+    model = build_model(cfg, input_shape, task, n_classes, seed=0)
     model.set_weights(weights)
     return model
