@@ -64,13 +64,17 @@ class Probe:
                    if f"batchnorm_{spec.index}" in names else None)
             tensors += [layer.input, post] + ([pre] if pre is not None else [])
         self.probe_model = keras.Model(model.inputs[0], tensors + [model.outputs[0]])
+        # a graph, not eager calls: a recurrent layer's step loop in Python cost ~0.2 s per
+        # read; the kernels are TensorFlow's either way (the same numbers)
+        self._call = tf.function(lambda x: self.probe_model(x, training=False),
+                                 autograph=False)
         self.loss_fn = keras.losses.get(HEADS[data.task][1])
         self.y_eval_fit = fit_targets(data, data.y_eval)
 
     def read(self, x):
         """[(input, activation, pre-activation or None)] of every hidden layer and the
         outputs on inputs x (training=False)."""
-        values = self.probe_model(x, training=False)
+        values = self._call(tf.convert_to_tensor(x))
         values = [values] if not isinstance(values, (list, tuple)) else list(values)
         out, i = [], 0
         for spec in self.hidden_specs:
