@@ -58,6 +58,7 @@ METRICS = {metric.name: metric.dtype for metric in catalogue.METRICS}
 
 EXTRA_COLUMNS = {
     "baseline_score": "float64",
+    "persistence_score": "float64",  # forecasting: evaluation R^2 of repeating the last value
     "train_loss": "float64",
     "duration_s": "float64",
     "tf_version": "string",
