@@ -34,8 +34,8 @@ NEW_COLUMNS = {
     "layers": "Int64",
     "embedding": "Int64",
 }
-CNN_KEYS = {"conv_layers": 2, "filters": 8, "kernel_size": 3, "pooling": "max"}
-RNN_KEYS = {"cell": "gru", "units": 16, "layers": 2, "embedding": None}
+CNN_KEYS = ("conv_layers", "filters", "kernel_size", "pooling")
+RNN_KEYS = ("cell", "units", "layers", "embedding")
 
 
 def plain(row):
@@ -47,16 +47,6 @@ def frame(rows):
     """A typed runs frame of factor rows (with the identity columns every row has)."""
     ids = {"config_id": "c", "replicate": 0, "seed": 0, "status": "ok", "schema_version": 4}
     return results.runs_frame([{**ids, **row} for row in rows])
-
-
-def with_model(cfg, name, **keys):
-    """The composed config with its model node renamed and given keys (cnn and rnn come with
-    their own conf/model/ files; the catalogue only reads the keys)."""
-    with open_dict(cfg):
-        cfg.model.name = name
-        for key, value in keys.items():
-            cfg.model[key] = value
-    return cfg
 
 
 # the catalogue ----------------------------------------------------------------------------
@@ -194,17 +184,21 @@ def test_factor_values_of_the_new_keys(make_cfg):
 
 
 def test_factor_values_of_a_cnn_and_an_rnn(make_cfg):
-    cnn = factor_values(with_model(make_cfg(), "cnn", depth=0, **CNN_KEYS))
-    assert {k: cnn[k] for k in ["model", "depth", *CNN_KEYS, "cell", "units"]} == {
-        "model": "cnn", "depth": 0, "conv_layers": 2, "filters": 8, "kernel_size": 3,
-        "pooling": "max", "cell": None, "units": None}
-    rnn = factor_values(with_model(make_cfg(), "rnn", **RNN_KEYS))
-    assert {k: rnn[k] for k in ["model", *RNN_KEYS, "conv_layers", "pooling"]} == {
-        "model": "rnn", "cell": "gru", "units": 16, "layers": 2, "embedding": None,
-        "conv_layers": None, "pooling": None}
+    keys = ["model", "depth", "width", "batchnorm", *CNN_KEYS, *RNN_KEYS]
+    cnn = factor_values(make_cfg("model=cnn", "model.filters=4"))
+    assert {k: cnn[k] for k in keys} == {
+        "model": "cnn", "depth": 1, "width": 32, "batchnorm": False, "conv_layers": 2,
+        "filters": 4, "kernel_size": 3, "pooling": "max", "cell": None, "units": None,
+        "layers": None, "embedding": None}
+    rnn = factor_values(make_cfg("model=rnn", "model.cell=gru", "model.embedding=8"))
+    assert {k: rnn[k] for k in keys} == {
+        "model": "rnn", "depth": 0, "width": 16, "batchnorm": False, "conv_layers": None,
+        "filters": None, "kernel_size": None, "pooling": None, "cell": "gru", "units": 16,
+        "layers": 1, "embedding": 8}
     df = frame([cnn, rnn])
     assert df["conv_layers"].dtype == "Int64" and df["conv_layers"].tolist()[0] == 2
     assert df["conv_layers"].isna().tolist() == [False, True]
+    assert df["embedding"].isna().tolist() == [True, False]
     assert df["pooling"].tolist()[0] == "max" and df["model"].tolist() == ["cnn", "rnn"]
     assert df["batchnorm"].tolist() == [False, False]
 
@@ -213,53 +207,49 @@ def test_factor_values_of_a_cnn_and_an_rnn(make_cfg):
 
 
 @pytest.mark.parametrize(
-    "override, message",
+    "overrides, message",
     [
-        ("++model.conv_layers=0", "model.conv_layers=0: must be an integer >= 1"),
-        ("++model.conv_layers=null", "model.conv_layers=None: must be an integer >= 1"),
-        ("++model.filters=0", "model.filters=0: must be an integer >= 1"),
-        ("++model.kernel_size=2.5", "model.kernel_size=2.5: must be an integer >= 1"),
-        ("++model.pooling=min", "model.pooling='min': allowed: max, average, none"),
-        ("++model.cell=rnn", "model.cell='rnn': allowed: lstm, gru, simple"),
-        ("++model.units=0", "model.units=0: must be an integer >= 1"),
-        ("++model.layers=-1", "model.layers=-1: must be an integer >= 1"),
-        ("++model.embedding=0", "model.embedding=0: must be an integer >= 1"),
-        ("++model.batchnorm=3", "model.batchnorm=3: must be true or false"),
+        ("model=cnn model.conv_layers=0", "model.conv_layers=0: must be an integer >= 1"),
+        ("model=cnn model.conv_layers=null", "model.conv_layers=None: must be an integer >= 1"),
+        ("model=cnn model.filters=0", "model.filters=0: must be an integer >= 1"),
+        ("model=cnn model.kernel_size=2.5", "model.kernel_size=2.5: must be an integer >= 1"),
+        ("model=cnn model.pooling=min", "model.pooling='min': allowed: max, average, none"),
+        ("model=cnn model.depth=-1", "model.depth=-1: must be an integer >= 0"),
+        ("model=rnn model.cell=rnn", "model.cell='rnn': allowed: lstm, gru, simple"),
+        ("model=rnn model.units=0", "model.units=0: must be an integer >= 1"),
+        ("model=rnn model.layers=-1", "model.layers=-1: must be an integer >= 1"),
+        ("model=rnn model.embedding=0", "model.embedding=0: must be an integer >= 1"),
+        ("model=rnn model.depth=1.5", "model.depth=1.5: must be an integer >= 0"),
+        ("model.batchnorm=3", "model.batchnorm=3: must be true or false"),
+        ("model.depth=0", "model.depth=0: must be an integer >= 1"),  # an mlp
         ("++optimizer.clipnorm=0", "optimizer.clipnorm=0: must be a number > 0"),
         ("++optimizer.clipnorm=abc", "optimizer.clipnorm='abc': must be a number > 0"),
         ("++dataset.target_scale=0", "dataset.target_scale=0: must be a number > 0"),
         ("++dataset.target_shift=abc", "dataset.target_shift='abc': must be a number"),
-        ("model.depth=0", "model.depth=0: must be an integer >= 1"),  # an mlp
     ],
 )
-def test_new_factors_refused_in_one_line(make_cfg, override, message):
+def test_new_factors_refused_in_one_line(make_cfg, overrides, message):
     with pytest.raises(ConfigError) as err:
-        validate(make_cfg(override))
+        validate(make_cfg(*overrides.split()))
     assert str(err.value) == message
 
 
 @pytest.mark.parametrize(
-    "override",
-    ["++model.embedding=null", "++optimizer.clipnorm=null", "++optimizer.clipnorm=0.5",
-     "++model.pooling=none", "++model.cell=lstm", "++model.batchnorm=false",
-     "++dataset.target_shift=-2", "++dataset.target_scale=1000"],
+    "overrides",
+    ["model=rnn model.embedding=null", "model=rnn model.depth=0", "model=cnn model.depth=0",
+     "model=cnn model.pooling=none", "model=rnn model.cell=simple", "model.batchnorm=true",
+     "++optimizer.clipnorm=null", "++optimizer.clipnorm=0.5", "++dataset.target_shift=-2",
+     "++dataset.target_scale=1000"],
 )
-def test_new_factors_accepted(make_cfg, override):
-    validate(make_cfg(override))
+def test_new_factors_accepted(make_cfg, overrides):
+    validate(make_cfg(*overrides.split()))
 
 
-def test_depth_zero_allowed_after_conv_or_recurrent_layers(make_cfg):
-    cnn = with_model(make_cfg(), "cnn", depth=0, **CNN_KEYS)
-    check_factor(cnn, BY_COLUMN["depth"])
-    with_model(cnn, "cnn", depth=-1)
-    with pytest.raises(ConfigError, match=r"^model.depth=-1: must be an integer >= 0$"):
-        check_factor(cnn, BY_COLUMN["depth"])
-    rnn = with_model(make_cfg(), "rnn", depth=0, **RNN_KEYS)
-    for factor in FACTORS:
-        check_factor(rnn, factor)
-    mlp = OmegaConf.create({"model": {"name": "mlp", "depth": 0}})
+def test_per_option_depth_bound_reads_the_node_option():
+    depth = BY_COLUMN["depth"]
+    check_factor(OmegaConf.create({"model": {"name": "cnn", "depth": 0}}), depth)
     with pytest.raises(ConfigError, match=r"^model.depth=0: must be an integer >= 1$"):
-        check_factor(mlp, BY_COLUMN["depth"])
+        check_factor(OmegaConf.create({"model": {"name": "mlp", "depth": 0}}), depth)
 
 
 def test_a_required_factor_missing_is_named(make_cfg):
@@ -292,5 +282,6 @@ def test_schema_3_files_load_with_the_new_columns_filled(tmp_path, make_cfg):
 
 
 def test_sweeping_the_model_leaves_out_its_parameters(make_cfg):
-    rows = [factor_values(make_cfg()), factor_values(with_model(make_cfg(), "cnn", **CNN_KEYS))]
+    rows = [factor_values(make_cfg(f"model={name}", "model.depth=1", "model.width=10"))
+            for name in ("mlp", "cnn")]
     assert aggregate.varied_factors(frame(rows)) == ["model"]
