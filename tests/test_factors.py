@@ -176,8 +176,9 @@ def test_factor_values_of_the_default_config(make_cfg):
 
 
 def test_factor_values_of_the_new_keys(make_cfg):
-    row = factor_values(make_cfg("++optimizer.clipnorm=1", "++dataset.target_scale=100",
-                                 "++dataset.target_shift=-3", "++model.batchnorm=true"))
+    row = factor_values(make_cfg("dataset=regression", "++optimizer.clipnorm=1",
+                                 "++dataset.target_scale=100", "++dataset.target_shift=-3",
+                                 "++model.batchnorm=true"))
     assert (row["clipnorm"], row["target_scale"], row["target_shift"]) == (1.0, 100.0, -3.0)
     assert isinstance(row["clipnorm"], float) and row["batchnorm"] is True
     assert math.isnan(factor_values(make_cfg("++optimizer.clipnorm=null"))["clipnorm"])
@@ -238,8 +239,9 @@ def test_new_factors_refused_in_one_line(make_cfg, overrides, message):
     "overrides",
     ["model=rnn model.embedding=null", "model=rnn model.depth=0", "model=cnn model.depth=0",
      "model=cnn model.pooling=none", "model=rnn model.cell=simple", "model.batchnorm=true",
-     "++optimizer.clipnorm=null", "++optimizer.clipnorm=0.5", "++dataset.target_shift=-2",
-     "++dataset.target_scale=1000"],
+     "++optimizer.clipnorm=null", "++optimizer.clipnorm=0.5",
+     "dataset=regression ++dataset.target_shift=-2",
+     "dataset=regression ++dataset.target_scale=1000"],
 )
 def test_new_factors_accepted(make_cfg, overrides):
     validate(make_cfg(*overrides.split()))
