@@ -10,9 +10,9 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.factors import FACTORS, REQUIRED, null_value
 from experiments.variants.activation import ACTIVATION
 from experiments.variants.bias_init import BIAS_INIT, bias_option
-from experiments.variants.dataset import DATASET, check_dataset, dataset_size
+from experiments.variants.dataset import DATASET, check_dataset, dataset_kind, dataset_size
 from experiments.variants.init import INIT
-from experiments.variants.model import MODEL
+from experiments.variants.model import MODEL, check_model
 from experiments.variants.optimizer import OPTIMIZER
 from experiments.variants.registry import ConfigError
 from experiments.variants.regularization import REGULARIZATION
@@ -133,6 +133,7 @@ def validate(cfg):
         raise ConfigError("model.use_bias=False: init=rai draws weights and biases together; "
                           "allowed: true")
     check_dataset(cfg.dataset)
+    check_model(cfg, dataset_kind(cfg.dataset.name))
 
 
 def config_id(cfg):

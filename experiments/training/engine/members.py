@@ -147,6 +147,8 @@ def prepare(jobs):
         settings, seed = cache.get_or_make(("settings", id(cfg)), _Settings.of, cfg), int(seed)
         if settings.model["name"] != "mlp":
             raise ValueError(f"train_many: model {settings.model['name']!r} is not supported")
+        if settings.model.get("batchnorm") or settings.optimizer.get("clipnorm") is not None:
+            raise ValueError("train_many: batchnorm and clipnorm are not supported")
         if settings.optimizer["name"] not in OPTIMIZERS:
             raise ValueError(f"train_many: optimizer {settings.optimizer['name']!r} is not "
                              "supported")
