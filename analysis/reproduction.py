@@ -109,7 +109,8 @@ def _sq(column):
 def _n_features(dataset):
     """Input features of a dataset option (generated sets: from a tiny sample)."""
     rows = None if dataset in REAL_SIZES else 16
-    return np.asarray(DATASET.get(dataset)(rows, np.random.default_rng(0))[0]).shape[1]
+    x = np.asarray(DATASET.get(dataset)(rows, np.random.default_rng(0))[0])
+    return int(np.prod(x.shape[1:]))
 
 
 def _esc(value):

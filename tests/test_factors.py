@@ -237,8 +237,10 @@ def test_new_factors_refused_in_one_line(make_cfg, overrides, message):
 
 @pytest.mark.parametrize(
     "overrides",
-    ["model=rnn model.embedding=null", "model=rnn model.depth=0", "model=cnn model.depth=0",
-     "model=cnn model.pooling=none", "model=rnn model.cell=simple", "model.batchnorm=true",
+    ["model=rnn model.embedding=null dataset=sine_forecast",
+     "model=rnn model.depth=0 dataset=sine_forecast", "model=cnn model.depth=0 dataset=shapes",
+     "model=cnn model.pooling=none dataset=shapes",
+     "model=rnn model.cell=simple dataset=sine_forecast", "model.batchnorm=true",
      "++optimizer.clipnorm=null", "++optimizer.clipnorm=0.5",
      "dataset=regression ++dataset.target_shift=-2",
      "dataset=regression ++dataset.target_scale=1000"],
