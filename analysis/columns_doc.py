@@ -22,8 +22,7 @@ from experiments.storage import schema
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "columns.md"
 
-# What a column is, for the columns whose meaning is written nowhere else (the schema's own
-# comments, `schema_comments`, come first).
+# What a column is, where the schema's own comment (`schema_comments`) is missing or says less.
 MEANINGS = {
     "init": "kernel initializer (`conf/init/`)",
     "activation": "hidden layers' activation (`conf/activation/`)",
@@ -38,6 +37,8 @@ MEANINGS = {
     "input_scale": "inputs multiplied after standardization (1000 = unnormalized)",
     "input_shift": "added to inputs after scaling",
     "outliers": "share of training rows whose inputs are replaced by N(0, 10^2) noise",
+    "output_layer": "same, or keras_default: the output layer as a plain Keras Dense (Glorot "
+                    "kernel, zero bias) whatever `init` and `use_bias` say (the seed's Example 1)",
     "depth": "hidden Dense layers",
     "width": "units per hidden Dense layer",
     "epochs": "training epochs (0: measured at initialization only)",
@@ -47,6 +48,7 @@ MEANINGS = {
     "replicate": "the network's number within its configuration: 0, 1, ...",
     "seed": "the network's seed, seed + seed_offset + replicate (its data, initial weights and "
             "batch order)",
+    "status": "ok, diverged (non-finite loss or outputs) or error",
     "error": "the message of a network that raised (`status=error`), else NA",
     "baseline_score": "score of predicting the training majority class (accuracy) or the "
                       "training mean (R^2)",
@@ -75,8 +77,8 @@ def schema_comments():
 
 
 def meaning(column):
-    """What a non-metric column is: the schema's comment, else MEANINGS, else ''."""
-    return schema_comments().get(column) or MEANINGS.get(column, "")
+    """What a non-metric column is: MEANINGS, else the schema's comment, else ''."""
+    return MEANINGS.get(column) or schema_comments().get(column, "")
 
 
 def factor_columns():
