@@ -2,7 +2,7 @@
 
 The results schema (experiments.storage.schema), the history (experiments.training.common),
 the report's display names and training-curve panels (analysis.style, analysis.plots) and the
-README's columns table all read this list, so a new metric is one entry here plus its function in
+docs/columns.md all read this list, so a new metric is one entry here plus its function in
 experiments.metrics.
 
 `collapse_when` says which way the metric points towards collapse: 'high' (more dead units is
