@@ -275,6 +275,7 @@ def reports(sizes, tmp, profile):
         n, imported, seconds = report_seconds(folder)
         print(f"report of {n} rows: {seconds:.1f} s (load_runs + write_report; imports "
               f"{imported:.1f} s more), {seconds / n * 1e3:.2f} ms per row")
+        record(f"report_s {n} rows", seconds, "s", "load_runs + write_report")
         if profile and i == len(sizes) - 1:
             report_seconds(folder, tmp / "report.prof")
             print_profile(tmp / "report.prof", 30)
