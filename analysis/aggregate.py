@@ -17,6 +17,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import get_scorer
 
 from analysis import stats
+from experiments import factors
 from experiments.storage.schema import FACTOR_COLUMNS
 
 CONFIDENCE = 0.95
@@ -32,8 +33,9 @@ IMPORTANCE_MAX_ROWS = 3000  # a larger sweep is sampled (fixed seed): the cost g
 STAT_COLUMNS = ["n", "collapse_rate", "median_rel_output_std", "diverged_share", "errors"]
 
 
-# Parameters that belong to an option: they vary along with it when only the option is swept.
-OPTION_OF = {"init_value": "init", "init_stddev": "init", "reg_strength": "regularization"}
+# Parameters that belong to an option: they vary along with it when only the option is swept
+# (experiments.factors: init_value -> init, reg_strength -> regularization, ...).
+OPTION_OF = factors.options_of()
 
 
 def varied_factors(df):

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
+from experiments import factors
 from experiments.storage.schema import HISTORY_COLUMNS, all_columns
 
 # Hydra's saved configuration of a multirun, in the sweep folder.
@@ -54,9 +55,13 @@ def _read_folder(folder, columns):
     df = pd.concat(frames, ignore_index=True)
     for name, dtype in columns.items():
         if name not in df.columns:
-            # An older schema version lacks this column: keep the rows, mark the values missing.
-            missing = np.nan if dtype == "float64" else pd.NA
-            df[name] = pd.Series(missing, index=df.index, dtype=_nullable(dtype))
+            # An older schema version lacks this column: keep the rows; a factor reads what a
+            # config without its key reads (model mlp, batchnorm false, target_scale 1, ...:
+            # experiments.factors), any other column is missing.
+            value = factors.missing_value(name) if name in factors.BY_COLUMN else None
+            if value is None or value != value:  # None or NaN
+                value, dtype = (np.nan if dtype == "float64" else pd.NA), _nullable(dtype)
+            df[name] = pd.Series(value, index=df.index, dtype=dtype)
     if "collapsed" in df.columns:
         # A bool column with nulls comes back as object from files without pandas metadata.
         df["collapsed"] = df["collapsed"].astype("boolean")

@@ -17,7 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import aggregate, claims, claims_report, html_table, plots, reproduction, style
+from analysis import (
+    aggregate,
+    baselines,
+    claims,
+    claims_report,
+    html_table,
+    plots,
+    reproduction,
+    style,
+)
 from analysis.figures import FigureWriter
 from analysis.load import load_claims, load_confirms, load_history, load_rule, load_runs
 
@@ -639,6 +648,7 @@ def build_html(df, sweep_name, figures, claim_list=(), history=None, evaluated=N
         parts.append(_single_factor_section(df, varied[0], figures))
     else:
         parts.append(_single_config_section(df))
+    parts.append(baselines.section(df))
     parts.append(_threshold_section(df, figures))
     parts.append(_onset_section(df, checked, groups))
     if checked and history is not None and not history.empty:

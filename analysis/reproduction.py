@@ -23,7 +23,7 @@ from scipy import stats as scipy_stats
 from analysis import html_table
 from analysis.plots import plt
 from analysis.stats import rate_interval
-from experiments import theory
+from experiments import factors, theory
 from experiments.storage import atomic
 from experiments.variants.bias_init import layer_bias
 from experiments.variants.dataset import DATASET, REAL_SIZES, make_dataset
@@ -109,7 +109,8 @@ def _sq(column):
 def _n_features(dataset):
     """Input features of a dataset option (generated sets: from a tiny sample)."""
     rows = None if dataset in REAL_SIZES else 16
-    return np.asarray(DATASET.get(dataset)(rows, np.random.default_rng(0))[0]).shape[1]
+    x = np.asarray(DATASET.get(dataset)(rows, np.random.default_rng(0))[0])
+    return int(np.prod(x.shape[1:]))
 
 
 def _esc(value):
@@ -135,8 +136,10 @@ def _comparison_table(rows):
 # born_dead: Lu et al. 2020
 
 
-DATASET_FIELDS = ("n_samples", "eval_samples", "imbalance", "label_noise", "duplicate_share",
-                  "input_scale", "input_shift", "outliers")
+# (config key, row column) of the init, bias_init and dataset nodes rebuilt from a row
+INIT_FIELDS = factors.node_fields("init")
+BIAS_FIELDS = factors.node_fields("bias_init")
+DATASET_FIELDS = factors.node_fields("dataset")
 
 
 def _value(v):
@@ -144,14 +147,22 @@ def _value(v):
     return None if v is None or pd.isna(v) else (v.item() if hasattr(v, "item") else v)
 
 
+def _node(row, name_column, fields):
+    """A config node rebuilt from a row: the option's name and its keys; a missing value reads
+    as the catalogue says a config without the key does (experiments.factors)."""
+    node = {"name": str(row[name_column])}
+    for key, column in fields:
+        value = _value(row[column])
+        node[key] = _value(factors.missing_value(column)) if value is None else value
+    return node
+
+
 def _network_layers(row, n_features, depth):
     """The float32 (kernel, bias) of the first `depth` hidden layers of a row's network, drawn
     as the engine draws them (experiments.variants.init / experiments.variants.bias_init,
     seeded per layer)."""
-    cfg_init = {"name": str(row["init"]), "sigma_w": _value(row["init_sigma_w"]),
-                "stddev": _value(row["init_stddev"]), "value": _value(row["init_value"])}
-    cfg_bias = {"name": str(row["bias_init"]), "stddev": _value(row["bias_stddev"]),
-                "value": _value(row["bias_value"])}
+    cfg_init = _node(row, "init", INIT_FIELDS)
+    cfg_bias = _node(row, "bias_init", BIAS_FIELDS)
     seed, width = int(row["seed"]), int(row["width"])
     layers, fan_in = [], n_features
     for layer in range(depth):
@@ -198,11 +209,11 @@ def exact_death(rows):
         return dead, constant
     data_cache = {}
     frame = rows.reset_index(drop=True)
-    keys = ["init", "init_sigma_w", "init_stddev", "init_value", "bias_init", "bias_stddev",
-            "bias_value", "width", "seed", "dataset", *DATASET_FIELDS]
+    keys = ["init", "bias_init", "width", "seed", "dataset",
+            *(column for _, column in INIT_FIELDS + BIAS_FIELDS + DATASET_FIELDS)]
     for _, group in frame.groupby(keys, sort=False, dropna=False):
         first = group.iloc[0]
-        node = {"name": str(first["dataset"]), **{f: _value(first[f]) for f in DATASET_FIELDS}}
+        node = _node(first, "dataset", DATASET_FIELDS)
         data_key = (int(first["seed"]), *sorted((k, str(v)) for k, v in node.items()))
         if data_key not in data_cache:
             data_cache[data_key] = make_dataset(node, int(first["seed"]), 0.25).x_eval

@@ -4,39 +4,9 @@ import numbers
 
 import pandas as pd
 
-from experiments import catalogue
+from experiments import catalogue, factors
 
-FACTOR_DISPLAY = {
-    "init": "initializer",
-    "init_value": "constant init value",
-    "init_stddev": "init stddev",
-    "init_sigma_w": "init sigma_w",
-    "bias_init": "bias initializer",
-    "bias_value": "constant bias value",
-    "bias_stddev": "bias init stddev",
-    "use_bias": "biases",
-    "activation": "activation",
-    "regularization": "regularization",
-    "reg_strength": "regularization strength",
-    "optimizer": "optimizer",
-    "lr": "learning rate",
-    "dataset": "dataset",
-    "n_samples": "training samples",
-    "eval_samples": "evaluation samples (fixed set)",
-    "imbalance": "minority share",
-    "label_noise": "label noise",
-    "duplicate_share": "duplicate share",
-    "input_scale": "input scale",
-    "input_shift": "input shift",
-    "outliers": "outlier share",
-    "depth": "depth (hidden layers)",
-    "width": "width (units per layer)",
-    "epochs": "epochs",
-    "batch_size": "batch size",
-    "output_layer": "output layer",
-    "seed_offset": "seed offset",
-    "tag": "tag (never read by training)",
-}
+FACTOR_DISPLAY = factors.display_names()  # experiments.factors
 
 METRIC_DISPLAY = {
     "median_rel_output_std": "median output spread / target spread",

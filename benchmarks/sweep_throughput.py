@@ -134,7 +134,13 @@ def main():
     parser.add_argument("--large", action="store_true", help="also a 20,000-network grid")
     parser.add_argument("--engine-only", action="store_true",
                         help="only the engine's figures (no Keras sample, no whole sweep)")
+    parser.add_argument("--json", default=None, help="also write the figures as JSON here "
+                        "(benchmarks.record; e.g. docs/benchmarks/sweep_throughput.json)")
     args = parser.parse_args()
+    from benchmarks.record import Figures
+
+    figures = Figures("sweep_throughput", ["python", "benchmarks/sweep_throughput.py",
+                                           *sys.argv[1:]])
     # The first call compiles: the engine's compile cache (compile_cache) starts empty, in a
     # folder of this run, unless COLLAPSE_XLA_CACHE names one.
     cache = tempfile.TemporaryDirectory()
@@ -165,19 +171,33 @@ def main():
           f"{flop / first / 1e9:.2f} GFLOP/s ({first:.2f} s, of which compiling and tracing "
           f"~{first - median:.2f} s)")
     print(f"peak memory of this process: {peak_memory_gb():.2f} GB")
+    figures.add("networks", len(jobs), "networks")
+    figures.add("engine_ms_per_network", engine_per_net * 1e3, "ms",
+                f"median of {args.repeats} grids, programs compiled")
+    figures.add("engine_gflops", flop / median / 1e9, "GFLOP/s", "useful FLOP of the grid")
+    figures.add("engine_first_call_s", first, "s", "compiling and tracing included")
+    figures.add("peak_memory_gb", peak_memory_gb(), "GB")
     if args.engine_only:
+        figures.write(args.json)
         return
     keras_times = time_keras(sample, args.repeats)
     keras_per_net = statistics.median(keras_times)
     print(f"keras sample: {len(sample)} networks; keras: {keras_per_net * 1e3:.1f} ms/network "
           f"(medians per repeat: {', '.join(f'{t * 1e3:.0f}' for t in keras_times)} ms)")
     print(f"speed-up: {keras_per_net / engine_per_net:.0f}x per network")
+    figures.add("keras_ms_per_network", keras_per_net * 1e3, "ms",
+                f"median over {len(sample)} sampled networks")
+    figures.add("speedup", keras_per_net / engine_per_net, "x", "per network, inner loop")
     elapsed, networks = time_sweep()
     print(f"full sweep (python run.py -m, Parquet + report): {elapsed:.1f} s for {networks} "
           "networks (benchmarks/whole_process.py breaks the whole process down)")
+    figures.add("full_sweep_s", elapsed, "s", f"python run.py -m, {networks} networks")
     if args.large:
         seconds, gb = large_grid_memory(20_000)
         print(f"20,000-network grid: {seconds:.1f} s, peak memory {gb:.2f} GB")
+        figures.add("large_grid_s", seconds, "s", "20,000 networks")
+        figures.add("large_grid_peak_gb", gb, "GB")
+    figures.write(args.json)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,12 @@ GRID_18000 = ["-m", "init=zeros,constant,random_normal,random_normal_large,gloro
 BASIC = ["-m", "init=zeros,glorot", "lr=0.1", "hydra/launcher=basic"]  # x replicates below
 QUIET = ["hydra.launcher.progress=false"]
 XLA_CACHE = None  # the engine's compile cache of this benchmark (compile_cache), set in main
+FIGURES = None  # benchmarks.record.Figures of this run, set in main
+
+
+def record(name, value, unit, note=""):
+    """Keep one figure for --json (the printed line says the same)."""
+    FIGURES.add(name, value, unit, note)
 
 
 def tree_rss_bytes(pid):
@@ -194,6 +200,7 @@ def command_line():
     }
     for name, (seconds, _, _) in answers.items():
         print(f"python run.py {name}: {seconds:.2f} s")
+        record(f"answer_s {name}", seconds, "s", "python run.py answering, whole process")
 
 
 def sweeps(args, tmp):
@@ -211,6 +218,8 @@ def sweeps(args, tmp):
     print(f"600-network grid, whole process with Parquet and report: {t600:.1f} s median "
           f"({', '.join(f'{t:.1f}' for t in times)}); peak memory {max(peaks) / 1e9:.2f} GB "
           "(target <= 8 s)")
+    record("grid600_s", t600, "s", f"median of {len(times)} whole processes, Parquet and report")
+    record("grid600_peak_gb", max(peaks) / 1e9, "GB", "process tree")
     if len(times) > 1:
         print(f"  of which run 1 compiled its programs ({times[0]:.1f} s), runs 2-{len(times)} "
               f"loaded them from the compile cache ({statistics.median(times[1:]):.1f} s median)")
@@ -227,6 +236,8 @@ def sweeps(args, tmp):
           f"{len(marginals)} pairs)")
     print(f"default path, whole process per network: {t600 / 600 * 1e3:.1f} ms; "
           f"ratio {marginal / (t600 / 600):.0f}x (target >= 100x)")
+    record("basic_marginal_s", marginal, "s", "hydra/launcher=basic, per additional network")
+    record("grid600_ms_per_network", t600 / 600 * 1e3, "ms", "whole process")
 
     sizes = [("600-network grid", tmp / "grid600_0")]
     if not args.skip_large:
@@ -236,11 +247,14 @@ def sweeps(args, tmp):
               f"process with report (target <= 120 s); peak memory of the process tree "
               f"{peak / 1e9:.2f} GB (target <= 4 GB)")
         print(f"  {phases(proc)}")
+        record("grid18000_s", seconds, "s", f"{n} networks, whole process with report")
+        record("grid18000_peak_gb", peak / 1e9, "GB", "process tree")
         per_config = ((phase_seconds(proc) or [float("nan")])[0] - statistics.median(starts)) / (
             6000 - 200)
         print(f"composition and validation per configuration: {per_config * 1e3:.2f} ms "
               "(start-up + composition + validation of the 6,000-configuration grid minus the "
               "200-configuration grid's median, per extra configuration; target <= 5 ms)")
+        record("compose_ms_per_config", per_config * 1e3, "ms")
         sizes += subsets(tmp / "grid18000", tmp, (600, 2000, 6000))
     return sizes
 
@@ -261,6 +275,7 @@ def reports(sizes, tmp, profile):
         n, imported, seconds = report_seconds(folder)
         print(f"report of {n} rows: {seconds:.1f} s (load_runs + write_report; imports "
               f"{imported:.1f} s more), {seconds / n * 1e3:.2f} ms per row")
+        record(f"report_s {n} rows", seconds, "s", "load_runs + write_report")
         if profile and i == len(sizes) - 1:
             report_seconds(folder, tmp / "report.prof")
             print_profile(tmp / "report.prof", 30)
@@ -275,7 +290,13 @@ def main():
     parser.add_argument("--report-only", metavar="SWEEP_DIR",
                         help="only the report's figures, on subsets of a sweep of 6,000 "
                              "configurations (e.g. one kept from an earlier run)")
+    parser.add_argument("--json", default=None, help="also write the figures as JSON here "
+                        "(benchmarks.record; e.g. docs/benchmarks/whole_process.json)")
     args = parser.parse_args()
+    global FIGURES
+    from benchmarks.record import Figures
+
+    FIGURES = Figures("whole_process", ["python", "benchmarks/whole_process.py", *sys.argv[1:]])
 
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} "
@@ -292,6 +313,7 @@ def main():
         reports(sizes, tmp, args.profile_report)
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    FIGURES.write(args.json)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The results schema (experiments.storage.schema), the history (experiments.training.common),
 the report's display names and training-curve panels (analysis.style, analysis.plots) and the
-README's columns table all read this list, so a new metric is one entry here plus its function in
+docs/columns.md all read this list, so a new metric is one entry here plus its function in
 experiments.metrics.
 
 `collapse_when` says which way the metric points towards collapse: 'high' (more dead units is
@@ -109,3 +109,33 @@ def display(name):
     if name.endswith("_init") and name[: -len("_init")] in BY_NAME:
         return f"{BY_NAME[name[: -len('_init')]].display} at init"
     return BY_NAME[name].display if name in BY_NAME else None
+
+# What a metric needs of a network to be defined; without it the metric is NaN (None for the
+# classification metrics on regression). Every other metric is defined for every model.
+#   classes: a classification task; dense_or_conv: a hidden Dense or Conv2D layer (recurrent
+#   units have no single pre-activation); last_dense_or_conv: the last hidden layer is one;
+#   two_dense: the last two hidden layers are Dense (a square hidden-to-hidden Jacobian);
+#   conv2d: a Conv2D layer; gated: an LSTM or GRU layer.
+NEEDS = {
+    "majority_fraction": "classes", "decision_collapsed": "classes",
+    "balanced_accuracy": "classes", "auroc": "classes", "saturated_fraction": "classes",
+    "dead_relu_fraction": "dense_or_conv", "input_correlation": "last_dense_or_conv",
+    "jacobian_gain": "two_dense", "channel_similarity": "conv2d", "saturated_gates": "gated",
+}
+
+
+def defined(name, layers, task):
+    """Whether metric `name` is defined for a network of architecture record `layers`
+    (experiments.variants.architecture) on `task`."""
+    hidden = [layer.kind for layer in layers if layer.hidden]
+    gated = any(layer.kind == "recurrent" and layer.cell != "simple" for layer in layers)
+    need = NEEDS.get(name)
+    return {
+        None: True,
+        "classes": task != "regression",
+        "dense_or_conv": any(kind in ("dense", "conv2d") for kind in hidden),
+        "last_dense_or_conv": bool(hidden) and hidden[-1] in ("dense", "conv2d"),
+        "two_dense": hidden[-2:] == ["dense", "dense"],
+        "conv2d": "conv2d" in hidden,
+        "gated": gated,
+    }[need]

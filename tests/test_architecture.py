@@ -86,3 +86,66 @@ def test_unit_kernel_puts_each_units_weights_in_its_column():
     out = recurrent.unit_kernel(kernel, rec, 3)
     assert out.shape == (12, 2)
     assert list(out[:, 0]) == [0, 2, 4, 6, 8, 10, 100, 102, 104, 106, 108, 110]
+
+
+def _image_data(n=48, classes=4):
+    from experiments.variants.dataset import Data
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2 * n, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, classes, 2 * n)
+    return Data(x[:n], y[:n], x[n:], y[n:], "multiclass", classes, 2 * n)
+
+
+def _probe(make_cfg, data, *overrides, vocab=0):
+    from experiments.training.keras_probe import Probe
+    from experiments.variants.model import HEADS, build_model, model_layers
+
+    cfg = make_cfg(*overrides)
+    model = build_model(cfg, data.x_train.shape[1:], data.task, data.n_classes, 0, vocab)
+    model.compile(optimizer="sgd", loss=HEADS[data.task][1])
+    return model, Probe(model, data, 0.01, model_layers(cfg, data.task, data.n_classes,
+                                                        vocab)).measure()
+
+
+def test_constant_cnn_has_identical_channels_and_zero_cnn_is_dead(make_cfg):
+    data = _image_data()
+    model, constant = _probe(make_cfg, data, "model=cnn", "init=constant", "init.value=0.05")
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
+    assert constant["identical_units"] == 1.0
+    assert constant["channel_similarity"] == pytest.approx(1.0)
+    assert constant["saturated_gates"] != constant["saturated_gates"]  # NaN: no gates
+    _, zeros = _probe(make_cfg, data, "model=cnn", "init=zeros")
+    assert zeros["dead_fraction"] == 1.0 and zeros["dead_layer"] is True
+    assert zeros["weight_spread"] == 0.0
+    _, glorot = _probe(make_cfg, data, "model=cnn", "init=glorot")
+    assert glorot["identical_units"] == 0.0 and 0 < glorot["channel_similarity"] < 1
+    assert glorot["jacobian_gain"] != glorot["jacobian_gain"]  # conv then one Dense: NaN
+
+
+def test_batchnorm_puts_normalization_between_layer_and_activation(make_cfg):
+    model, measured = _probe(make_cfg, _image_data(), "model=mlp", "model.batchnorm=true",
+                             "model.depth=2", "activation=sigmoid")
+    names = [layer.name for layer in model.layers]
+    assert names[1:] == ["hidden_0", "batchnorm_0", "activation_0", "hidden_1", "batchnorm_1",
+                         "activation_1", "output"]
+    assert model.get_layer("hidden_0").activation.__name__ == "linear"
+    assert 0 <= measured["input_correlation"] <= 1
+    assert measured["jacobian_gain"] > 0  # two Dense hidden layers: defined
+
+
+def test_recurrent_probe_measures_saturated_gates(make_cfg):
+    from experiments.variants.dataset import Data
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 20, (64, 10)).astype(np.int32)
+    y = rng.integers(0, 3, 64)
+    data = Data(x[:32], y[:32], x[32:], y[32:], "multiclass", 3, 64)
+    _, gru = _probe(make_cfg, data, "model=rnn", "model.cell=gru", "model.embedding=4",
+                    vocab=20)
+    assert 0 <= gru["saturated_gates"] < 0.5  # small initial weights: gates near 0.5
+    assert gru["dead_relu_fraction"] != gru["dead_relu_fraction"]  # no Dense/Conv hidden
+    _, big = _probe(make_cfg, data, "model=rnn", "model.cell=lstm", "model.embedding=4",
+                    "init=random_normal_large", vocab=20)
+    assert big["saturated_gates"] > gru["saturated_gates"]

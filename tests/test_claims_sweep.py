@@ -23,8 +23,8 @@ def shrunk_preset(conf_dir):
     """conf_dir/experiment/seed_claims_shrunk.yaml: the preset with 2 networks per grid point
     and 2 epochs wherever a grid sets its own (a grid's values beat the command line's)."""
     text = (ROOT / "conf/experiment/seed_claims.yaml").read_text()
-    text = re.sub(r"replicates: \[\d+\]", "replicates: [2]", text).replace("epochs: [200]",
-                                                                         "epochs: [2]")
+    text = re.sub(r"replicates: \[\d+\]", "replicates: [2]", text)
+    text = text.replace("epochs: [200]", "epochs: [2]").replace("epochs: [10]", "epochs: [2]")
     (conf_dir / "experiment").mkdir(parents=True, exist_ok=True)
     (conf_dir / "experiment" / "seed_claims_shrunk.yaml").write_text(text)
     return f"hydra.searchpath=[file://{conf_dir}]"

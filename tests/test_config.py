@@ -27,10 +27,40 @@ def test_defaults_reproduce_the_seed_network(make_cfg):
     assert (cfg.dataset.name, cfg.replicates) == ("moons", 3)
 
 
+# A dataset each model is defined on, and the model each kind of data takes by default.
+DATA_FOR_MODEL = {"mlp": [], "cnn": ["dataset=digits_images"], "rnn": ["dataset=sine_forecast"]}
+MODEL_FOR_KIND = {"table": [], "image": [], "sequence": ["model=rnn"],
+                  "tokens": ["model=rnn", "model.embedding=8"]}
+
+
 @pytest.mark.parametrize("group", sorted(REGISTRIES))
 def test_every_option_composes_and_validates(make_cfg, group):
+    from experiments.variants.dataset import dataset_kind
+
     for name in REGISTRIES[group].names():
-        validate(make_cfg(f"{group}={name}"))
+        partner = (DATA_FOR_MODEL[name] if group == "model"
+                   else MODEL_FOR_KIND[dataset_kind(name)] if group == "dataset" else [])
+        validate(make_cfg(f"{group}={name}", *partner))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ("model=cnn", "model=cnn: not defined on table data; allowed datasets: image data"),
+    ("dataset=tokens", "model=mlp: not defined on tokens data; allowed datasets: table or "
+                       "image data"),
+    ("model=rnn dataset=tokens", "model.embedding=null: token data needs an Embedding; "
+                                 "allowed: an integer >= 1"),
+    ("model=rnn dataset=sine_forecast model.embedding=4",
+     "model.embedding=4: an Embedding takes token ids, not a series; allowed: null"),
+    ("model=cnn dataset=shapes init=rai",
+     "init=rai: draws Dense kernels only, not for model=cnn; allowed: any other initializer"),
+    ("model=cnn dataset=shapes model.depth=0 regularization=dropout",
+     "regularization=dropout: Dropout follows hidden Dense layers and model.depth=0 has none; "
+     "allowed: model.depth >= 1, or another regularization"),
+])
+def test_a_model_not_defined_on_its_data_is_refused_in_one_line(make_cfg, overrides, message):
+    with pytest.raises(ConfigError) as err:
+        validate(make_cfg(*overrides.split()))
+    assert str(err.value) == message
 
 
 @pytest.mark.parametrize(
@@ -107,12 +137,12 @@ def test_epochs_zero_is_allowed(make_cfg):
     validate(make_cfg("epochs=0"))
 
 
-def test_readme_lists_every_catalogue_metric():
+def test_columns_doc_lists_every_catalogue_metric():
     from pathlib import Path
 
     from experiments import catalogue
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    columns = readme[readme.index("## Results columns"):]
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "columns.md").read_text()
+    columns = doc[doc.index("## Metrics"):]
     for metric in catalogue.METRICS:
         assert f"`{metric.name}`" in columns, metric.name

@@ -20,7 +20,7 @@ from experiments.doctor.structure import output_range
 # Claims of `python run.py -m experiment=seed_claims` (conf/experiment/seed_claims.yaml; the
 # README's claims table) that measured a cause or its fix. Referenced by id only: the table's
 # numbers are regenerated with every run.
-CLAIMS_TABLE = "README, 'The seed's claims, measured'"
+CLAIMS_TABLE = "docs/claims.md, the measured tables"
 
 
 @dataclass(frozen=True)

@@ -3,42 +3,16 @@
 Both training paths write exactly these columns; analysis reads them by these names.
 """
 
-from experiments import catalogue
+from experiments import catalogue, factors
 
-SCHEMA_VERSION = 3  # 3: auroc; imbalance keeps the training size; seed_offset, tag, output_layer
+# 3: auroc; imbalance keeps the training size; seed_offset, tag, output_layer
+# 4: model, cnn/rnn shape (conv_layers, filters, kernel_size, pooling, cell, units, layers,
+#    embedding), batchnorm, clipnorm, target_scale, target_shift (older files: see
+#    experiments.factors.missing_value)
+SCHEMA_VERSION = 4
 
-# Every factor a sweep can vary, one flat typed column each.
-FACTOR_COLUMNS = {
-    "init": "string",
-    "init_value": "float64",  # constant initializer's value (NaN for other initializers)
-    "init_stddev": "float64",  # random_normal's stddev (NaN for other initializers)
-    "init_sigma_w": "float64",  # variance_scaling's sigma_w (NaN for other initializers)
-    "bias_init": "string",  # zeros, constant, normal, or rai (drawn with the kernel)
-    "bias_value": "float64",  # constant bias's value (NaN for other bias options)
-    "bias_stddev": "float64",  # normal bias's stddev (NaN for other bias options)
-    "use_bias": "boolean",  # false: Dense layers without bias
-    "output_layer": "string",  # same, or keras_default (Glorot kernel, zero bias, with bias)
-    "activation": "string",
-    "regularization": "string",
-    "reg_strength": "float64",  # L1/L2 factor, or dropout rate
-    "optimizer": "string",
-    "lr": "float64",
-    "dataset": "string",
-    "n_samples": "int64",
-    "eval_samples": "Int64",  # size of the fixed evaluation set (NA: eval_fraction of n_samples)
-    "imbalance": "float64",  # minority share of the training split (NaN = as generated)
-    "label_noise": "float64",
-    "duplicate_share": "float64",
-    "input_scale": "float64",
-    "input_shift": "float64",
-    "outliers": "float64",
-    "depth": "int64",
-    "width": "int64",
-    "epochs": "int64",
-    "batch_size": "int64",
-    "seed_offset": "int64",  # added to every seed (an A/A arm on other seeds)
-    "tag": "string",  # a label the training never reads (+tag=...), for placebo claims
-}
+# Every factor a sweep can vary, one flat typed column each (experiments.factors).
+FACTOR_COLUMNS = factors.columns()
 
 ID_COLUMNS = {
     "sweep": "string",
@@ -58,6 +32,7 @@ METRICS = {metric.name: metric.dtype for metric in catalogue.METRICS}
 
 EXTRA_COLUMNS = {
     "baseline_score": "float64",
+    "persistence_score": "float64",  # forecasting: evaluation R^2 of repeating the last value
     "train_loss": "float64",
     "duration_s": "float64",
     "tf_version": "string",

@@ -7,11 +7,12 @@ import numbers
 
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.factors import FACTORS, REQUIRED, null_value
 from experiments.variants.activation import ACTIVATION
 from experiments.variants.bias_init import BIAS_INIT, bias_option
-from experiments.variants.dataset import DATASET, check_dataset
+from experiments.variants.dataset import DATASET, check_dataset, dataset_kind, dataset_size
 from experiments.variants.init import INIT
-from experiments.variants.model import MODEL, OUTPUT_LAYERS
+from experiments.variants.model import MODEL, check_model
 from experiments.variants.optimizer import OPTIMIZER
 from experiments.variants.registry import ConfigError
 from experiments.variants.regularization import REGULARIZATION
@@ -55,6 +56,55 @@ def _range_text(low, high, low_open, high_open):
     return ""
 
 
+def _lookup(cfg, path):
+    """(defined, value) of a dotted config key: (False, None) when a node on the way is
+    missing."""
+    node, *parts = [cfg, *path.split(".")]
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, (dict, DictConfig)) else None
+    if not isinstance(node, (dict, DictConfig)) or parts[-1] not in node:
+        return False, None
+    return True, node.get(parts[-1])
+
+
+def _allowed(factor, option=None):
+    """What a factor's value may be, as the refusal says it ('a number > 0', 'true or false')."""
+    if factor.dtype == "boolean":
+        return "true or false"
+    if factor.choices is not None:
+        return f"one of {', '.join(factor.choices)}"
+    if factor.dtype == "string":
+        return "a label"
+    low, high = factor.bounds(option)
+    kind = "an integer" if factor.integer else "a number"
+    return f"{kind}{_range_text(low, high, factor.low_open, factor.high_open)}"
+
+
+def check_factor(cfg, factor):
+    """Raise ConfigError for a factor whose key is set to what the catalogue does not allow
+    (or is missing although REQUIRED); factors `checked_by` elsewhere pass."""
+    if factor.checked_by is not None:
+        return
+    defined, value = _lookup(cfg, factor.path)
+    if not defined:
+        if factor.absent is REQUIRED:
+            raise ConfigError(f"{factor.path}: missing; must be {_allowed(factor)}")
+        return
+    if value is None and factor.nullable:
+        return
+    if factor.dtype == "boolean":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{factor.path}={value!r}: must be true or false")
+    elif factor.choices is not None:
+        if value not in factor.choices:
+            raise ConfigError(f"{factor.path}={value!r}: allowed: {', '.join(factor.choices)}")
+    elif factor.dtype != "string":
+        option = _lookup(cfg, f"{factor.group}.name")[1] if factor.group else None
+        low, high = factor.bounds(option)
+        _number(factor.path, value, low, high, factor.low_open, factor.high_open,
+                factor.integer)
+
+
 def validate(cfg):
     """Raise ConfigError (one line naming key, value and what is allowed) for a bad config."""
     for group, registry in REGISTRIES.items():
@@ -63,57 +113,27 @@ def validate(cfg):
             raise ConfigError(f"{group}={node!r}: must select an option; allowed: "
                               f"{', '.join(registry.names())}")
         registry.get(node["name"])
-    _number("lr", cfg.lr, low=0, low_open=True)
-    _number("epochs", cfg.epochs, low=0, integer=True)  # 0: measured at initialization only
-    _number("batch_size", cfg.batch_size, low=1, integer=True)
-    _number("replicates", cfg.replicates, low=1, integer=True)
-    _number("seed", cfg.seed, low=0, integer=True)
-    _number("seed_offset", cfg.get("seed_offset", 0), low=0, integer=True)
+    for factor in FACTORS:  # the catalogue's bounds and choices (experiments.factors)
+        check_factor(cfg, factor)
     tag = cfg.get("tag")
     if tag is not None and not isinstance(tag, (str, int, float)):
         raise ConfigError(f"tag={tag!r}: must be a plain label (a word or a number)")
+    # run settings that are not factors (not in the results row)
+    _number("replicates", cfg.replicates, low=1, integer=True)
+    _number("seed", cfg.seed, low=0, integer=True)
     _number("collapse_threshold", cfg.collapse_threshold, low=0, low_open=True)
     _number("eval_fraction", cfg.eval_fraction, 0, 1, low_open=True, high_open=True)
-    _number("model.depth", cfg.model.depth, low=1, integer=True)
-    _number("model.width", cfg.model.width, low=1, integer=True)
-    init = cfg.init
-    if "value" in init:
-        _number("init.value", init.value)
-    if "stddev" in init:
-        _number("init.stddev", init.stddev, low=0, low_open=True)
-    if "sigma_w" in init:
-        _number("init.sigma_w", init.sigma_w, low=0, low_open=True)
-    bias = cfg.bias_init
-    if "value" in bias:
-        _number("bias_init.value", bias.value)
-    if "stddev" in bias:
-        _number("bias_init.stddev", bias.stddev, low=0, low_open=True)
+    if "momentum" in cfg.optimizer:
+        _number("optimizer.momentum", cfg.optimizer.momentum, 0, 1, high_open=True)
+    init, bias = cfg.init, cfg.bias_init
     if init.name == "rai" and bias.name != "zeros":
         raise ConfigError(f"bias_init={bias.name}: init=rai draws the biases itself; "
                           "allowed: zeros (the default)")
     if init.name == "rai" and cfg.model.get("use_bias", True) is False:
         raise ConfigError("model.use_bias=False: init=rai draws weights and biases together; "
                           "allowed: true")
-    head = cfg.model.get("output_layer", "same")
-    if head not in OUTPUT_LAYERS:
-        raise ConfigError(f"model.output_layer={head!r}: allowed: {', '.join(OUTPUT_LAYERS)}")
-    if not isinstance(cfg.model.get("use_bias", True), bool):
-        raise ConfigError(f"model.use_bias={cfg.model.use_bias!r}: must be true or false")
-    high = 1 if cfg.regularization.name == "dropout" else None
-    _number("regularization.strength", cfg.regularization.strength, low=0, high=high,
-            high_open=True)
-    if "momentum" in cfg.optimizer:
-        _number("optimizer.momentum", cfg.optimizer.momentum, 0, 1, high_open=True)
-    data = cfg.dataset
-    if data.n_samples is not None:
-        _number("dataset.n_samples", data.n_samples, low=8, integer=True)
-    if data.imbalance is not None:
-        _number("dataset.imbalance", data.imbalance, 0, 1, low_open=True, high_open=True)
-    for key in ("label_noise", "duplicate_share", "outliers"):
-        _number(f"dataset.{key}", data[key], 0, 1, high_open=True)
-    _number("dataset.input_scale", data.input_scale, low=0, low_open=True)
-    _number("dataset.input_shift", data.input_shift)
-    check_dataset(data)
+    check_dataset(cfg.dataset)
+    check_model(cfg, dataset_kind(cfg.dataset.name))
 
 
 def config_id(cfg):
@@ -135,38 +155,32 @@ def network_seed(cfg, replicate):
     return int(cfg.seed) + int(cfg.get("seed_offset", 0) or 0) + int(replicate)
 
 
+# Factors whose column is not simply their config value (experiments.factors has the rest).
+SPECIAL_READERS = {
+    "bias_init": lambda cfg: bias_option(cfg.init, cfg.get("bias_init")),  # rai: drawn by init
+    "reg_strength": lambda cfg: 0.0 if cfg.regularization.name == "none" else float(
+        cfg.regularization.strength),
+    "n_samples": lambda cfg: dataset_size(cfg.dataset),  # null: all rows of a real set
+}
+
+_CONVERT = {"float64": float, "int64": int, "Int64": int, "boolean": bool, "string": str}
+
+
+def factor_value(cfg, factor):
+    """The value of one factor's column: the config's value as the column's type; a null
+    reads missing (NaN, None), an undefined key the catalogue's `absent`."""
+    if factor.column in SPECIAL_READERS:
+        return SPECIAL_READERS[factor.column](cfg)
+    defined, value = _lookup(cfg, factor.path)
+    if value is not None:
+        return _CONVERT[factor.dtype](value)
+    if defined and factor.nullable:
+        return null_value(factor)
+    if factor.absent is REQUIRED:
+        raise ConfigError(f"{factor.path}: missing; must be {_allowed(factor)}")
+    return factor.absent
+
+
 def factor_values(cfg):
-    """The factor columns of a results row (see experiments.storage.schema.FACTOR_COLUMNS)."""
-    nan = float("nan")
-    data = cfg.dataset
-    return {
-        "init": cfg.init.name,
-        "init_value": float(cfg.init.get("value", nan)),
-        "init_stddev": float(cfg.init.get("stddev", nan)),
-        "init_sigma_w": float(cfg.init.get("sigma_w", nan)),
-        "bias_init": bias_option(cfg.init, cfg.get("bias_init")),
-        "bias_value": float((cfg.get("bias_init") or {}).get("value", nan)),
-        "bias_stddev": float((cfg.get("bias_init") or {}).get("stddev", nan)),
-        "use_bias": bool(cfg.model.get("use_bias", True)),
-        "output_layer": str(cfg.model.get("output_layer", "same")),
-        "activation": cfg.activation.name,
-        "regularization": cfg.regularization.name,
-        "reg_strength": 0.0 if cfg.regularization.name == "none" else float(
-            cfg.regularization.strength),
-        "optimizer": cfg.optimizer.name,
-        "lr": float(cfg.lr),
-        "dataset": data.name,
-        "eval_samples": data.get("eval_samples"),
-        "imbalance": nan if data.imbalance is None else float(data.imbalance),
-        "label_noise": float(data.label_noise),
-        "duplicate_share": float(data.duplicate_share),
-        "input_scale": float(data.input_scale),
-        "input_shift": float(data.input_shift),
-        "outliers": float(data.outliers),
-        "depth": int(cfg.model.depth),
-        "width": int(cfg.model.width),
-        "epochs": int(cfg.epochs),
-        "batch_size": int(cfg.batch_size),
-        "seed_offset": int(cfg.get("seed_offset", 0) or 0),
-        "tag": None if cfg.get("tag") is None else str(cfg.get("tag")),
-    }
+    """The factor columns of a results row (experiments.factors; schema.FACTOR_COLUMNS)."""
+    return {factor.column: factor_value(cfg, factor) for factor in FACTORS}

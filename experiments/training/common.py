@@ -69,7 +69,8 @@ def network_result(final, at_init, losses, data):
     Returns:
         Every metric after training, then with suffix `_init`, then status ('diverged' for
         non-finite training losses, outputs or evaluation loss, else 'ok'), train_loss (NaN
-        without training), task and n_samples.
+        without training), task, n_samples and persistence_score (forecasting: the evaluation
+        R^2 of predicting each window's last value; NaN for other data).
     """
     diverged = _diverged(final) or not all(math.isfinite(v) for v in losses)
     at_init = _outcome(at_init, _diverged(at_init))
@@ -77,5 +78,6 @@ def network_result(final, at_init, losses, data):
               **{f"{k}_init": v for k, v in at_init.items() if k != "baseline_score"}}
     result.update(status="diverged" if diverged else "ok",
                   train_loss=float(losses[-1]) if losses else math.nan,
-                  task=data.task, n_samples=data.n_samples)
+                  task=data.task, n_samples=data.n_samples,
+                  persistence_score=float(data.baselines.get("persistence", math.nan)))
     return result

@@ -117,3 +117,20 @@ def build_model(cfg, input_shape, task, n_classes, seed, vocab=0):
                                                       name=f"activation_{spec.follows}"))
         shape = after
     return keras.Sequential(layers)
+
+
+def check_model(cfg, kind):
+    """ConfigError (one line naming the key, the value and what is allowed) for a model that
+    is not defined with the rest of `cfg` on data of `kind` (dataset_kind of the dataset)."""
+    from experiments.variants.architecture import check_model_input
+    from experiments.variants.registry import ConfigError
+
+    model = cfg.model
+    check_model_input(model, kind)
+    if model["name"] != "mlp" and cfg.init["name"] == "rai":
+        raise ConfigError(f"init=rai: draws Dense kernels only, not for model={model['name']}; "
+                          "allowed: any other initializer")
+    if cfg.regularization["name"] == "dropout" and int(model.get("depth", 1)) == 0:
+        raise ConfigError("regularization=dropout: Dropout follows hidden Dense layers and "
+                          "model.depth=0 has none; allowed: model.depth >= 1, or another "
+                          "regularization")

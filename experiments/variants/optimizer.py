@@ -1,4 +1,8 @@
-"""Optimizers: the `optimizer` config group, with Keras's default hyper-parameters."""
+"""Optimizers: the `optimizer` config group, with Keras's default hyper-parameters.
+
+`clipnorm` (every option; null: none) clips each gradient tensor to that L2 norm before the
+update, as Keras's optimizer argument of that name does.
+"""
 
 from experiments.variants.registry import Registry
 
@@ -35,4 +39,8 @@ def rmsprop(lr, params):
 
 def make_optimizer(cfg_opt, lr):
     """Keras optimizer for the `optimizer` config node and learning rate `lr`."""
-    return OPTIMIZER.get(cfg_opt["name"])(float(lr), cfg_opt)
+    optimizer = OPTIMIZER.get(cfg_opt["name"])(float(lr), cfg_opt)
+    clipnorm = cfg_opt.get("clipnorm")
+    if clipnorm is not None:
+        optimizer.clipnorm = float(clipnorm)
+    return optimizer
