@@ -87,21 +87,22 @@ def conv2d(x, kernel, k, keep=None, input_grad=True):
     channels = x.shape[1]
 
     @tf.custom_gradient
-    def op(x, kernel_t):
+    def op(x, kernel_u):
+        kernel_t = tf.transpose(kernel_u, [0, 2, 1])
+
         def grad(dz):
             if keep is not None:
                 dz = keep(dz)
             members, filters, n, height, width = dz.shape
             rows = tf.reshape(dz, (members, filters, n * height * width))
-            d_kernel = tf.transpose(tf.linalg.matmul(patches(x, k, pad), rows,
-                                                     transpose_b=True), [0, 2, 1])
+            d_kernel = tf.einsum("kin,kfn->kif", patches(x, k, pad), rows)
             d_x = (_convolve(dz, _flipped(kernel_t, channels, k), k, pad[::-1])
                    if input_grad else tf.zeros_like(x))
             return d_x, d_kernel
 
         return _convolve(x, kernel_t, k, pad), grad
 
-    return op(x, tf.transpose(kernel, [2, 1, 0]))
+    return op(x, tf.transpose(kernel, [2, 0, 1]))
 
 
 def _windows(x):
@@ -154,13 +155,27 @@ def average_pool(x):
     return tf.reduce_mean(_windows(x), axis=(4, 6))
 
 
-def pool(x, kind):
-    """The pooling after a Conv2D layer: 'max', 'average' or 'none'."""
-    if kind == "max":
-        return max_pool(x)
-    if kind == "average":
-        return average_pool(x)
-    return x
+def _native_pool(x, kind):
+    """TensorFlow's own MaxPool / AvgPool (Keras's ops) of (K, F, n, H, W), each channel of
+    each input an image of one channel."""
+    members, filters, n, height, width = x.shape
+    op = tf.nn.max_pool2d if kind == "max" else tf.nn.avg_pool2d
+    out = op(tf.reshape(x, (members * filters * n, height, width, 1)), POOL, POOL, "VALID")
+    return tf.reshape(out, (members, filters, n, height // POOL, width // POOL))
+
+
+def pool(x, kind, native=False):
+    """The pooling after a Conv2D layer: 'max', 'average' or 'none'.
+
+    native: TensorFlow's own pooling ops (the probes, outside XLA: Keras's very numbers and
+    gradients, and 2-3x faster there than a reduction over the windows); otherwise the
+    windows' reduction (training, under XLA, where it fuses into its neighbours).
+    """
+    if kind == "none":
+        return x
+    if native:
+        return _native_pool(x, kind)
+    return max_pool(x) if kind == "max" else average_pool(x)
 
 
 def flatten_train(h):
@@ -194,12 +209,16 @@ class ConvStack:
     """The Conv2D layers of a spec (spec.convs, spec.image) and their pooling, for a Program.
 
     Their weights are the first 2 * len(spec.convs) entries of the program's params (kernel,
-    bias per layer, Keras order); `activate(z, train, axis)` is the program's blockwise hidden
-    activation.
+    bias per layer, Keras order). The layers run block by block: an activation block is a
+    contiguous run of members on their leading axis, so each block's layers apply its own
+    activation (Keras's function) to a slice of the members, and nothing of them is
+    concatenated but the Dense layers' inputs (Program._activate's blockwise form, a
+    concatenation fused into every element's computation, took ~20% of a training step).
     """
 
-    def __init__(self, spec, activate):
-        self.spec, self.activate = spec, activate
+    def __init__(self, spec, blocks):
+        """blocks: [(activation function, first member, end)] (Program.blocks)."""
+        self.spec, self.blocks = spec, blocks
         height, width, channels = spec.image
         self.layers = []  # (kernel size, filters, pooling, input height, width, channels)
         for filters, k, kind in spec.convs:
@@ -219,31 +238,54 @@ class ConvStack:
         return tf.transpose(tf.reshape(rows, (members, n, channels, height, width)),
                             [0, 2, 1, 3, 4])
 
-    def _layer(self, params, layer, x, train, keep=None):
-        """Layer `layer`'s (pre-activation, activation)."""
-        k, _, _, _, _, _ = self.layers[layer]
+    def _blocks(self, params, x):
+        """(activation, the block's Conv2D weights, its inputs) of every block."""
+        if len(self.blocks) == 1:
+            return [(self.blocks[0][0], params[:2 * len(self)], x)]
+        return [(activation, [p[..., start:end] for p in params[:2 * len(self)]],
+                 x[start:end]) for activation, start, end in self.blocks]
+
+    def _layer(self, activation, params, layer, x, keep=None):
+        """Layer `layer`'s (pre-activation, activation) of one block."""
+        k = self.layers[layer][0]
         z = conv2d(x, params[2 * layer], k, keep, input_grad=layer > 0)
         if self.spec.has_bias(layer):
             z = z + tf.transpose(params[2 * layer + 1])[:, :, None, None, None]
-        return z, self.activate(z, train=train, axis=0)
+        return z, activation(z)
 
-    def train(self, params, x, keep):
+    def train(self, params, x, keep, kept):
         """Training's forward pass of a batch x (K, C, rows, H, W): the first Dense layer's
-        inputs (rows, flat, K), computed once into memory (`keep`)."""
-        for layer in range(len(self)):
-            _, h = self._layer(params, layer, x, True, keep)
-            x = pool(h, self.layers[layer][2])
-        return keep(flatten_train(x))
+        inputs (rows, flat, K), computed once into memory (`kept`); `keep` makes a tensor's
+        gradient so (see conv2d)."""
+        out = []
+        for activation, weights, h in self._blocks(params, x):
+            for layer in range(len(self)):
+                _, h = self._layer(activation, weights, layer, h, keep)
+                h = pool(h, self.layers[layer][2])
+            out.append(flatten_train(h))
+        return kept(out[0] if len(out) == 1 else tf.concat(out, axis=-1))
+
+    def per_input(self, rows):
+        """The last layer's unit rows (K, F, n * H * W) as (K, n, H * W * F): each input's
+        values in Keras's NHWC order."""
+        _, filters, _, height, width, _ = self.layers[-1]
+        members = rows.shape[0]
+        grid = tf.reshape(rows, (members, filters, -1, height * width))
+        return tf.reshape(tf.transpose(grid, [0, 2, 3, 1]), (members, -1, height * width * filters))
 
     def probe(self, params, x, hidden=None, pre=None):
         """The probes' forward pass of inputs x (K, C, n, H, W): the first Dense layer's inputs
         (K, flat, n). `hidden` and `pre`, lists, receive every layer's activation and
         pre-activation in unit rows (K, F, n * H * W)."""
-        for layer in range(len(self)):
-            z, h = self._layer(params, layer, x, False)
-            if hidden is not None:
-                hidden.append(unit_rows(h))
-            if pre is not None:
-                pre.append(unit_rows(z))
-            x = pool(h, self.layers[layer][2])
-        return flatten_probe(x)
+        flat, acts, pres = [], [[] for _ in self.layers], [[] for _ in self.layers]
+        for activation, weights, h in self._blocks(params, x):
+            for layer in range(len(self)):
+                z, h = self._layer(activation, weights, layer, h)
+                acts[layer].append(unit_rows(h))
+                pres[layer].append(unit_rows(z))
+                h = pool(h, self.layers[layer][2], native=True)
+            flat.append(flatten_probe(h))
+        for out, parts in ((hidden, acts), (pre, pres)):
+            if out is not None:
+                out += [p[0] if len(p) == 1 else tf.concat(p, axis=0) for p in parts]
+        return flat[0] if len(flat) == 1 else tf.concat(flat, axis=0)

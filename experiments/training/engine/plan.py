@@ -35,6 +35,8 @@ def plan(key, group, chunk_size, budget=None):
     the same activation blocks; blocks are padded to a multiple of MEMBER_MULTIPLE. Networks
     so large that fewer than MEMBER_MULTIPLE fit the memory budget (see default_chunk_size)
     go one per block instead, whatever chunk_size says: padding would multiply their memory.
+    Networks with Conv2D layers are not padded to a multiple (their blocks are as large as
+    the chunks need).
     `budget`: bytes a chunk may use (default_chunk_size).
 
     A network's numbers must not depend on what else it is trained with. XLA fuses
@@ -53,7 +55,10 @@ def plan(key, group, chunk_size, budget=None):
         (alone,) = by_activation
         by_activation[PARTNER_ACTIVATION[alone]] = []
     if default_chunk_size(key, budget) >= MEMBER_MULTIPLE:
-        n_chunks, multiple = -(-len(group) // chunk_size), MEMBER_MULTIPLE
+        # Conv2D layers hold the member axis first (engine.conv): no lanes to fill there,
+        # and chunks of a few dozen members would be mostly padding.
+        multiple = 1 if len(key) > 13 and key[13] else MEMBER_MULTIPLE
+        n_chunks = -(-len(group) // chunk_size)
     else:  # decided by the shape alone, so that a network's chunking never varies
         n_chunks, multiple = max(len(ms) for ms in by_activation.values()), 1
     blocks = tuple((name, max(multiple, _round_up(-(-len(ms) // n_chunks), multiple)))

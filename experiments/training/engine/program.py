@@ -136,6 +136,13 @@ def _clip_by_norm(g, clipnorm):
     return tf.where(clipnorm > 0, g * clipnorm / tf.maximum(l2norm, clipnorm), g)
 
 
+def _kept(x, token):
+    """x computed once into memory (a conditional's result, see _materialized), and its
+    gradient too: for a transposed layout that several consumers read (the flattened Conv2D
+    output), which XLA would otherwise recompute, strided, inside each of them."""
+    return tf.cond(token >= 0, lambda: tf.identity(x), lambda: -x)
+
+
 def _materialized(x, token):
     """x itself, whose gradient XLA computes once into memory; `token` is any int32 scalar
     known at run time to be >= 0 (the step count).
@@ -186,12 +193,13 @@ class Program:
             self.blocks.append((keras.activations.get(keras_activation(name)), start,
                                 start + size))
             start += size
-        self.convs = ConvStack(spec, self._activate) if spec.convs else None
+        self.convs = ConvStack(spec, self.blocks) if spec.convs else None
         # Three programs, not one: the training program compiles on a worker thread while
         # the probes are built and run at initialization (see train.run_chunk).
         self.new_train()
         self.probe, self.grads, self.train_preact_max = (
-            tf.function(fn, jit_compile=PROBE_JIT, autograph=False)
+            tf.function(fn, jit_compile=PROBE_JIT or (bool(spec.convs) and os.environ.get(
+                "CONV_PROBE_JIT") == "1"), autograph=False)
             for fn in (self._probe, self._grads, self._train_preact_max))
 
     def new_train(self):
@@ -252,8 +260,9 @@ class Program:
         (rows, features, K), or for Conv2D layers (K, C, rows, H, W) (engine.conv)."""
         h, first = x, 0
         if self.convs is not None:
-            h, first = self.convs.train(params, x, lambda t: _materialized(t, step)), len(
-                self.convs)
+            h = self.convs.train(params, x, lambda t: _materialized(t, step),
+                                 lambda t: _kept(t, step))
+            first = len(self.convs)
         for layer in range(self.spec.depth + 1):
             index = first + layer
             bias = params[2 * index + 1] if self.spec.has_bias(index) else None
@@ -407,15 +416,17 @@ class Program:
             last hidden layer's pre-activations (K, n, units); slopes, phi' of the layer
             before it (K, n, units), absent for depth 1.
         """
-        kernels, pre = params[0::2], []
+        kernels, pre, conv_pre = params[0::2], [], []
         with tf.GradientTape() as tape:
             tape.watch(kernels)
-            _, logits = self._probe_forward(params, c["x_eval"], pre=pre)
+            _, logits = self._probe_forward(params, c["x_eval"], pre=pre, conv_pre=conv_pre)
             loss = tf.reduce_mean(self._row_loss(logits, c["y_eval"]), axis=1)
             total_loss = tf.reduce_sum(loss)
         out = {"grads": [tf.transpose(g, [2, 0, 1]) for g in tape.gradient(total_loss, kernels)]}
         if pre:
             out["pre_last"] = tf.transpose(pre[-1], [0, 2, 1])
+        elif conv_pre:  # a Conv2D last hidden layer: its pre-activations flattened per input
+            out["pre_last"] = self.convs.per_input(conv_pre[-1])
         if len(pre) >= 2:
             with tf.GradientTape() as tape:  # an elementwise activation: d sum / dz = phi'(z)
                 tape.watch(pre[-2])
