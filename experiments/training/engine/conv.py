@@ -68,12 +68,13 @@ def _flipped(kernel_t, channels, k):
     return tf.reshape(tf.transpose(spatial, [0, 4, 2, 3, 1]), (members, channels, k * k * filters))
 
 
-def conv2d(x, kernel, k, keep=None, input_grad=True):
-    """Keras's Conv2D(padding='same') without bias and activation, for every member.
+def conv2d(x, kernel, k, bias=None, keep=None, input_grad=True):
+    """Keras's Conv2D(padding='same') without activation, for every member.
 
     Args:
         x: (K, C, n, H, W) inputs.
         kernel: (k * k * C, F, K), the unit form (module docstring).
+        bias: (F, K), added after the product, or None.
         keep: in training, a function that makes XLA compute a tensor once into memory
             (program._materialized's); applied to the output gradient, which the kernel's and
             the input's gradients both read.
@@ -82,27 +83,51 @@ def conv2d(x, kernel, k, keep=None, input_grad=True):
 
     Returns:
         (K, F, n, H, W).
+
+    The bias's gradient comes out of the kernel's product, as the patches' extra row of
+    ones: a reduction of dz over rows and positions of its own would be emitted by XLA in an
+    order that depends on K (a member's numbers would depend on its neighbours), the products
+    in one that does not.
     """
     pad = same_padding(k)
     channels = x.shape[1]
 
+    def forward(x, kernel_t, bias_t):
+        z = _convolve(x, kernel_t, k, pad)
+        return z if bias_t is None else z + bias_t[:, :, None, None, None]
+
+    def grads(x, kernel_t, dz, with_bias):
+        if keep is not None:
+            dz = keep(dz)
+        members, filters, n, height, width = dz.shape
+        rows = tf.reshape(dz, (members, filters, n * height * width))
+        cols = patches(x, k, pad)
+        if with_bias:
+            cols = tf.concat([cols, tf.ones_like(cols[:, :1])], axis=1)
+        d_kernel = tf.einsum("kin,kfn->kif", cols, rows)
+        d_x = (_convolve(dz, _flipped(kernel_t, channels, k), k, pad[::-1])
+               if input_grad else tf.zeros_like(x))
+        return d_x, d_kernel
+
+    if bias is None:
+        @tf.custom_gradient
+        def op(x, kernel_u):
+            kernel_t = tf.transpose(kernel_u, [0, 2, 1])
+            return forward(x, kernel_t, None), lambda dz: grads(x, kernel_t, dz, False)
+
+        return op(x, tf.transpose(kernel, [2, 0, 1]))
+
     @tf.custom_gradient
-    def op(x, kernel_u):
+    def op_bias(x, kernel_u, bias_t):
         kernel_t = tf.transpose(kernel_u, [0, 2, 1])
 
         def grad(dz):
-            if keep is not None:
-                dz = keep(dz)
-            members, filters, n, height, width = dz.shape
-            rows = tf.reshape(dz, (members, filters, n * height * width))
-            d_kernel = tf.einsum("kin,kfn->kif", patches(x, k, pad), rows)
-            d_x = (_convolve(dz, _flipped(kernel_t, channels, k), k, pad[::-1])
-                   if input_grad else tf.zeros_like(x))
-            return d_x, d_kernel
+            d_x, d_both = grads(x, kernel_t, dz, True)
+            return d_x, d_both[:, :-1], d_both[:, -1]
 
-        return _convolve(x, kernel_t, k, pad), grad
+        return forward(x, kernel_t, bias_t), grad
 
-    return op(x, tf.transpose(kernel, [2, 0, 1]))
+    return op_bias(x, tf.transpose(kernel, [2, 0, 1]), tf.transpose(bias))
 
 
 def _windows(x):
@@ -248,9 +273,8 @@ class ConvStack:
     def _layer(self, activation, params, layer, x, keep=None):
         """Layer `layer`'s (pre-activation, activation) of one block."""
         k = self.layers[layer][0]
-        z = conv2d(x, params[2 * layer], k, keep, input_grad=layer > 0)
-        if self.spec.has_bias(layer):
-            z = z + tf.transpose(params[2 * layer + 1])[:, :, None, None, None]
+        bias = params[2 * layer + 1] if self.spec.has_bias(layer) else None
+        z = conv2d(x, params[2 * layer], k, bias, keep, input_grad=layer > 0)
         return z, activation(z)
 
     def train(self, params, x, keep, kept):
