@@ -421,3 +421,12 @@ def test_memory_plan_of_a_cnn():
     assert budget.shape(cfg)[:9] == key[:9] and budget.shape(cfg)[12:14] == key[12:14]
     assert memory.member_bytes(key) > memory.member_bytes(key[:12] + ((), ()) + key[14:])
     assert 24 <= engine.default_chunk_size(key) <= 512
+
+
+def test_chunks_without_a_real_member_are_not_trained():
+    """Seven activations of one network each, in chunks of 3: the plan's later chunks would
+    hold only padding (they were trained, and then failed to be scored)."""
+    activations = ["relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh"]
+    jobs = [(cfg, 0) for cfg in compose_all([TINY + [f"activation={a}"] for a in activations])]
+    chunked = engine.train_many(jobs, chunk_size=3)
+    assert all(identical(a, b) for a, b in zip(chunked, engine.train_many(jobs), strict=True))

@@ -71,5 +71,6 @@ def plan(key, group, chunk_size, budget=None):
             part = by_activation[name][j::n_chunks]
             slots += part + [(by_activation[name] or group)[0]] * (size - len(part))
             real += [True] * len(part) + [False] * (size - len(part))
-        chunks.append(Chunk(slots, real, spec))
+        if any(real):  # many activations of one member each leave later chunks empty
+            chunks.append(Chunk(slots, real, spec))
     return spec, chunks
