@@ -2,9 +2,12 @@
 
 `train_keras` (experiments.training.keras) trains one network with `model.fit`; almost all
 of its time is Keras's per-step overhead. `train_many` trains K networks of one shape together:
-every weight tensor gets a trailing member axis (kernel (fan_in, fan_out, K), bias (units, K)),
-so a training step is a handful of element-wise operations over all members at once, and a
-whole epoch (its batch loop included) is one XLA-compiled `tf.function` call.
+every weight tensor gets a trailing member axis (kernel (fan_in, fan_out, K), bias (units, K);
+a Conv2D kernel in unit form, (k * k * in, filters, K)), so a training step is a handful of
+element-wise operations and batched products over all members at once, and a whole epoch (its
+batch loop included) is one XLA-compiled `tf.function` call. model=mlp and model=cnn train
+here (an mlp reads images flattened); what does not (recurrent models, batchnorm) says
+`engine_supports`, and the sweep trains it with Keras (experiments.sweep.blocks).
 
 It replicates what `model.fit` does for each member, step by step (see docs of each part):
 the same seeded initial weights, the same batch order, Keras's losses (from logits), weight
@@ -14,7 +17,7 @@ averaging and TerminateOnNaN; results and history are scored with the same funct
 axis: a diverging member never changes the numbers of the others.
 
 Members of one computation must share the network and data shapes (see members.shape_key); they
-may differ in initializer, learning rate, activation, regularization, dropout rate,
+may differ in initializer, learning rate, activation, optimizer, regularization, dropout rate,
 dataset content and seed.
 
 Modules, by concept: support (which configurations the engine takes; no TensorFlow), members

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.training.common import epoch_orders
 from experiments.training.engine.support import engine_supports
-from experiments.variants.architecture import architecture, kernel_shapes, weighted_layers
+from experiments.variants.architecture import architecture, kernel_shapes
 from experiments.variants.bias_init import layer_bias
 from experiments.variants.dataset import DATASETS
 from experiments.variants.init import layer_kernel
@@ -75,26 +75,28 @@ class _Member:
     dropout: float
     layers: tuple  # the architecture record (experiments.variants.architecture)
     clipnorm: float  # optimizer.clipnorm, 0 for none (Keras clips only with a positive one)
-
-    @property
-    def input_shape(self):
-        """One input's shape: (features,) or an image's (height, width, channels)."""
-        return tuple(int(s) for s in self.data.x_train.shape[1:])
+    input_shape: tuple  # one input's: (features,) or an image's (height, width, channels)
+    kernels: dict  # kernel_shapes(layers, input_shape): {layer: (Keras kernel shape, fan_in)}
 
     @property
     def n_features(self):
         """Inputs per row as the first Dense or Conv2D layer reads them (flattened)."""
-        return int(np.prod(self.input_shape))
+        return self.data.n_features
 
     @property
     def convs(self):
         """((filters, kernel size, pooling), ...) of the Conv2D layers (model=cnn)."""
-        out = []
-        for spec, after in zip(self.layers, self.layers[1:] + (None,), strict=True):
-            if spec.kind == "conv2d":
-                pool = after.pool if after is not None and after.kind == "pool" else "none"
-                out.append((spec.units, spec.kernel_size, pool))
-        return tuple(out)
+        return conv_layers(self.layers)
+
+
+def conv_layers(layers):
+    """((filters, kernel size, pooling), ...) of the Conv2D layers of an architecture record."""
+    out = []
+    for spec, after in zip(layers, layers[1:] + (None,), strict=True):
+        if spec.kind == "conv2d":
+            pool = after.pool if after is not None and after.kind == "pool" else "none"
+            out.append((spec.units, spec.kernel_size, pool))
+    return tuple(out)
 
 
 def _key(*parts):
@@ -141,10 +143,9 @@ def initial_weights(member, cache):
     """
     settings, seed = member.settings, member.seed
     model = settings.model
-    shapes = kernel_shapes(member.layers, member.input_shape)
     weights = []
-    for layer in (spec.index for spec in weighted_layers(member.layers)):
-        shape, fan_in = shapes[layer]
+    for layer in sorted(member.kernels):
+        shape, fan_in = member.kernels[layer]
         shape, units = tuple(int(s) for s in shape), int(shape[-1])
         small = int(np.prod(shape)) <= CACHE_MAX_WEIGHTS
         init, bias_init = layer_inits(settings, layer)
@@ -183,7 +184,8 @@ def prepare(jobs):
     for index, (cfg, seed) in enumerate(jobs):
         # Replicates usually share one config object: read it once (jobs keep it alive).
         settings, seed = cache.get_or_make(("settings", id(cfg)), _Settings.of, cfg), int(seed)
-        supported, reason = engine_supports(settings)
+        supported, reason = cache.get_or_make(("supports", id(settings)), engine_supports,
+                                              settings)
         if not supported:
             raise ValueError(f"train_many: {reason} (experiments.sweep.blocks trains such "
                              "configurations with Keras)")
@@ -193,14 +195,17 @@ def prepare(jobs):
         orders = cache.get_or_make(_key("orders", n_train, settings.epochs, seed),
                                    epoch_orders, n_train, settings.epochs, seed)
         l1, l2, dropout = _penalties(settings.regularization)
+        # settings (cached above) live as long as the cache: their id is a key
         layers = cache.get_or_make(
-            _key("layers", settings.model, settings.activation, data.task, data.n_classes,
-                 dropout), architecture, settings.model, settings.activation, data.task,
-            data.n_classes, dropout)
+            ("layers", id(settings), data.task, data.n_classes, dropout), architecture,
+            settings.model, settings.activation, data.task, data.n_classes, dropout)
+        input_shape = tuple(int(s) for s in data.x_train.shape[1:])
+        kernels = cache.get_or_make(("kernels", id(layers), input_shape), kernel_shapes,
+                                    layers, input_shape)
         clipnorm = settings.optimizer.get("clipnorm")
         clipnorm = float(clipnorm) if clipnorm is not None and clipnorm > 0 else 0.0
         members.append(_Member(index, settings, seed, data, n_out, orders, l1, l2, dropout,
-                               layers, clipnorm))
+                               layers, clipnorm, input_shape, kernels))
     return members, cache
 
 
@@ -214,7 +219,7 @@ def shape_key(member):
     image and convs are empty without Conv2D layers (an mlp reads images flattened).
     """
     settings, data = member.settings, member.data
-    convs = member.convs
+    convs = member.convs if settings.model["name"] == "cnn" else ()
     return (data.task, member.n_features, member.n_out, settings.model["depth"],
             settings.model["width"], len(data.x_train), len(data.x_eval), settings.epochs,
             settings.batch_size, uses_bias(settings.model),

@@ -34,6 +34,8 @@ tf.get_logger().addFilter(_NoRetracingNotice())
 JIT_COMPILE = True  # training under XLA: each step is a few fused kernels, ~4x faster than TF's
 # The probes run ~20 times per chunk: plain TF graphs start faster than XLA compiles, and
 # their kernels are Keras's own (TensorFlow's), so the probed activations are Keras's too.
+# (A CNN's probes under XLA ran ~40% faster once compiled, but their three compiles cost more
+# than that in a 240-network grid's process: 63.8 s against 60.3 s, 2026-12-08.)
 PROBE_JIT = False
 # In training, a Dense layer with at least MATMUL_MIN_WEIGHTS weights is a batched matrix
 # product; smaller ones are a broadcast product summed over its inputs, which XLA fuses (see
@@ -198,8 +200,7 @@ class Program:
         # the probes are built and run at initialization (see train.run_chunk).
         self.new_train()
         self.probe, self.grads, self.train_preact_max = (
-            tf.function(fn, jit_compile=PROBE_JIT or (bool(spec.convs) and os.environ.get(
-                "CONV_PROBE_JIT") == "1"), autograph=False)
+            tf.function(fn, jit_compile=PROBE_JIT, autograph=False)
             for fn in (self._probe, self._grads, self._train_preact_max))
 
     def new_train(self):
